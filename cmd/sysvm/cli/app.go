@@ -1,0 +1,263 @@
+// Package cli is sysvm's command-line interface: the cobra command tree,
+// the mapping of errors to messages, hints and exit codes, and the only
+// place that exits.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/lima"
+	"github.com/sysvm/sysvm/limaconfig"
+	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/state"
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in `sysvm help` and the README.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+	ExitUnreachable = 255
+)
+
+// App is one invocation's environment: streams, variables, flags.
+type App struct {
+	In     *os.File
+	Out    io.Writer
+	ErrOut *os.File
+	Getenv func(string) string
+
+	Verbose bool
+	Quiet   bool
+	Name    string
+
+	log *slog.Logger
+}
+
+// ExitError carries an exit status to Main without printing anything (the
+// remote command's status, passed through).
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+type usageError struct{ error }
+
+// Main runs sysvm with os.Args and returns the exit code.
+func Main() int {
+	app := &App{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv}
+	return app.Run(os.Args[1:])
+}
+
+// Run executes one command line and maps its error to an exit code.
+func (a *App) Run(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	root := a.newRoot()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return a.report(err)
+}
+
+func (a *App) report(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	fmt.Fprintf(a.ErrOut, "sysvm: error: %v\n", err)
+	var h *broker.Hinted
+	if errors.As(err, &h) {
+		for _, s := range h.Hints {
+			fmt.Fprintf(a.ErrOut, "sysvm: hint: %s\n", s)
+		}
+	}
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, broker.ErrInterrupted):
+		return ExitInterrupted
+	case errors.Is(err, broker.ErrUnreachable):
+		return ExitUnreachable
+	}
+	return ExitFailure
+}
+
+func (a *App) newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sysvm",
+		Short: "A Lima VM and a Zellij session for every project directory",
+		Long: `sysvm gives every project directory its own Lima VM and its own Zellij
+session inside it. cd into a project (with the shell hook) or run
+` + "`sysvm attach`" + ` and you are in the project's session; detach, and come back
+to the same session.
+
+Exit codes: 0 success; 1 failure; 2 usage error; 130 interrupted;
+255 the VM could not be reached over SSH; otherwise the remote command's
+exit status (attach, shell).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			level := slog.LevelWarn
+			if a.Verbose || a.Getenv("SYSVM_DEBUG") != "" {
+				level = slog.LevelDebug
+			}
+			a.log = slog.New(slog.NewTextHandler(a.ErrOut, &slog.HandlerOptions{Level: level}))
+		},
+	}
+	root.SetOut(a.Out)
+	root.SetErr(a.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.BoolVarP(&a.Verbose, "verbose", "v", false, "log every limactl and ssh step to stderr")
+	pf.BoolVarP(&a.Quiet, "quiet", "q", false, "print no progress")
+	pf.StringVar(&a.Name, "name", "", "use this project name instead of the one derived from the directory")
+	root.AddCommand(
+		a.cmdUp(), a.cmdStop(), a.cmdDestroy(), a.cmdStatus(), a.cmdList(), a.cmdConfig(),
+		a.cmdAttach(), a.cmdShell(), a.cmdSessions(), a.cmdForgetHostKey(),
+		a.cmdVersion(),
+	)
+	return root
+}
+
+// Version is set at build time with -ldflags "-X .../cli.Version=...".
+var Version = "dev"
+
+func (a *App) cmdVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print sysvm's version",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(a.Out, "sysvm %s\n", Version)
+			return nil
+		},
+	}
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments", cmd.CommandPath())}
+	}
+	return nil
+}
+
+func maxOneArg(cmd *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usageError{fmt.Errorf("%s takes at most one project name or directory, got %d", cmd.CommandPath(), len(args))}
+	}
+	return nil
+}
+
+// outFile returns stdout as a file, for terminal size and raw mode.
+func (a *App) outFile() *os.File {
+	if f, ok := a.Out.(*os.File); ok {
+		return f
+	}
+	return os.Stdout
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// stderrTTY reports whether progress can be drawn in place.
+func (a *App) stderrTTY() bool { return term.IsTerminal(int(a.ErrOut.Fd())) }
+
+// stdinTTY reports whether sysvm can ask a question.
+func (a *App) stdinTTY() bool { return a.In != nil && term.IsTerminal(int(a.In.Fd())) }
+
+func (a *App) limaHome() string { return lima.Home(a.Getenv) }
+
+func (a *App) stateDir() state.Dir { return state.Default(a.Getenv) }
+
+// broker assembles the broker for this invocation.
+func (a *App) broker() (*broker.Broker, error) {
+	exe, err := lima.Find(a.Getenv)
+	if err != nil {
+		return nil, &broker.Hinted{Err: err, Hints: []string{
+			"install Lima: https://lima-vm.io/docs/installation/ (macOS: `brew install lima`)",
+			"or set LIMACTL to the path of limactl"}}
+	}
+	sd := a.stateDir()
+	if _, err := sd.MkdirAll(); err != nil {
+		return nil, err
+	}
+	timeout := 20 * time.Minute
+	if v := a.Getenv("SYSVM_START_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("SYSVM_START_TIMEOUT=%q is not a duration such as 15m", v)
+		}
+		timeout = d
+	}
+	width := 80
+	if w, _, err := term.GetSize(int(a.ErrOut.Fd())); err == nil && w > 0 {
+		width = w
+	}
+	return &broker.Broker{
+		Lima:         &lima.Client{Exe: exe, Dir: string(sd), Log: a.log},
+		LimaHome:     a.limaHome(),
+		State:        sd,
+		Progress:     &broker.Progress{W: a.ErrOut, TTY: a.stderrTTY(), Quiet: a.Quiet, Width: width},
+		Log:          a.log,
+		Host:         limaconfig.ThisHost(),
+		StartTimeout: timeout,
+	}, nil
+}
+
+// project resolves the command's argument: none means the current
+// directory's project; a path (or anything naming an existing directory)
+// means that directory's project; otherwise a project name sysvm knows.
+func (a *App) project(args []string) (*project.Project, error) {
+	opt := project.Options{Name: a.Name, LimaHome: a.limaHome()}
+	if len(args) == 0 || args[0] == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("finding the current directory: %w", err)
+		}
+		return a.resolveDir(wd, opt)
+	}
+	arg := args[0]
+	if strings.ContainsRune(arg, os.PathSeparator) || arg == "." || arg == ".." {
+		return a.resolveDir(arg, opt)
+	}
+	recs, _ := a.stateDir().Records()
+	for _, r := range recs {
+		if r.Name == arg || r.VM == arg {
+			return a.resolveDir(r.Dir, opt)
+		}
+	}
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		return a.resolveDir(arg, opt)
+	}
+	return nil, &broker.Hinted{Err: fmt.Errorf("no project named %q", arg),
+		Hints: []string{"sysvm list  (the projects sysvm knows)", "or pass the project's directory, e.g. ./" + arg}}
+}
+
+func (a *App) resolveDir(dir string, opt project.Options) (*project.Project, error) {
+	p, err := project.Resolve(dir, opt)
+	var nf *project.NotFoundError
+	if errors.As(err, &nf) {
+		return nil, &broker.Hinted{Err: err, Hints: []string{"check the path, or cd into the project and run the command without it"}}
+	}
+	return p, err
+}

@@ -1,0 +1,161 @@
+// Package limaconfig builds a project's Lima config from the embedded base
+// template, the project's settings and the host, with yaml.v3 nodes rather
+// than text, and merges the user's `lima:` block over it.
+package limaconfig
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/sysvm/sysvm/project"
+	"gopkg.in/yaml.v3"
+)
+
+// Settings are the VM's resources and extras after flags, the environment
+// and sysvm.yaml have been combined. Zero values mean "the default".
+type Settings struct {
+	CPUs         int
+	Memory       string
+	Disk         string
+	Image        string
+	Ports        []Port
+	Provision    string
+	ForwardAgent bool
+	// Lima is merged over the generated config (from sysvm.yaml's `lima:`).
+	Lima *yaml.Node
+}
+
+// Port is one forwarded TCP port.
+type Port struct {
+	Host, Guest int
+}
+
+// String renders the port the way it is written in settings.
+func (p Port) String() string {
+	if p.Host == p.Guest {
+		return strconv.Itoa(p.Host)
+	}
+	return fmt.Sprintf("%d:%d", p.Host, p.Guest)
+}
+
+// Overrides are settings given on the command line; empty fields are unset.
+type Overrides struct {
+	CPUs   int
+	Memory string
+	Disk   string
+	Image  string
+	Ports  []string
+}
+
+// Env variable names read by Resolve, so `.envrc` can override sysvm.yaml.
+const (
+	EnvCPUs   = "VM_CPUS"
+	EnvMemory = "VM_MEMORY"
+	EnvDisk   = "VM_DISK"
+	EnvPorts  = "VM_PORTS"
+	EnvImage  = "VM_IMAGE"
+)
+
+// Resolve combines, highest first, the command-line overrides, the VM_*
+// environment variables (read through getenv) and the project's sysvm.yaml.
+func Resolve(p *project.Project, o Overrides, getenv func(string) string) (Settings, error) {
+	f := p.File
+	s := Settings{Provision: f.Provision, ForwardAgent: f.ForwardAgent}
+	if f.Lima.Kind != 0 {
+		n := f.Lima
+		s.Lima = &n
+	}
+
+	cpus := first(itoa(o.CPUs), getenv(EnvCPUs), itoa(f.CPUs))
+	if cpus != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(cpus))
+		if err != nil || n < 1 || n > 512 {
+			return s, fmt.Errorf("cpus %q is not a whole number between 1 and 512", cpus)
+		}
+		s.CPUs = n
+	}
+	var err error
+	if s.Memory, err = size("memory", first(o.Memory, getenv(EnvMemory), f.Memory)); err != nil {
+		return s, err
+	}
+	if s.Disk, err = size("disk", first(o.Disk, getenv(EnvDisk), f.Disk)); err != nil {
+		return s, err
+	}
+	if img := first(o.Image, getenv(EnvImage), f.Image); img != "" {
+		if !strings.Contains(img, "://") && !filepath.IsAbs(img) && !strings.HasPrefix(img, "~") {
+			img = filepath.Join(p.Dir, img)
+		}
+		s.Image = img
+	}
+	ports := f.Ports
+	if v := getenv(EnvPorts); v != "" {
+		ports = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	if len(o.Ports) > 0 {
+		ports = o.Ports
+	}
+	for _, spec := range ports {
+		pt, err := ParsePort(spec)
+		if err != nil {
+			return s, err
+		}
+		s.Ports = append(s.Ports, pt)
+	}
+	return s, nil
+}
+
+// ParsePort reads "PORT" or "HOST:GUEST".
+func ParsePort(spec string) (Port, error) {
+	h, g, found := strings.Cut(strings.TrimSpace(spec), ":")
+	if !found {
+		g = h
+	}
+	hp, err1 := strconv.Atoi(h)
+	gp, err2 := strconv.Atoi(g)
+	switch {
+	case err1 != nil || err2 != nil:
+		return Port{}, fmt.Errorf("port %q is not PORT or HOST:GUEST", spec)
+	case hp < 1 || hp > 65535 || gp < 1 || gp > 65535:
+		return Port{}, fmt.Errorf("port %q is out of range 1-65535", spec)
+	case hp == 22 || gp == 22:
+		return Port{}, fmt.Errorf("port %q: 22 is the VM's own SSH port and cannot be forwarded", spec)
+	}
+	return Port{Host: hp, Guest: gp}, nil
+}
+
+var sizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$`)
+
+// size normalises a memory or disk size; a bare number means GiB.
+func size(what, v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	m := sizeRE.FindStringSubmatch(v)
+	if m == nil {
+		return "", fmt.Errorf("%s %q is not a size such as 8GiB or 512MiB", what, v)
+	}
+	if m[2] == "" {
+		return m[1] + "GiB", nil
+	}
+	return m[1] + m[2], nil
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func first(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

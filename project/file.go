@@ -1,0 +1,53 @@
+package project
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"gopkg.in/yaml.v3"
+)
+
+// File is the schema of sysvm.yaml. Every field is optional.
+type File struct {
+	// Name overrides the slug derived from the directory name.
+	Name string `yaml:"name,omitempty"`
+	// CPUs, Memory, Disk size the VM ("4", "8GiB", "50GiB").
+	CPUs   int    `yaml:"cpus,omitempty"`
+	Memory string `yaml:"memory,omitempty"`
+	Disk   string `yaml:"disk,omitempty"`
+	// Image is a Lima image location: a URL or a local qcow2 path.
+	Image string `yaml:"image,omitempty"`
+	// Ports lists forwarded ports as "PORT" or "HOST:GUEST".
+	Ports []string `yaml:"ports,omitempty"`
+	// Provision is a shell script run as root at every boot.
+	Provision string `yaml:"provision,omitempty"`
+	// Layout is a Zellij layout file, relative to the project directory.
+	Layout string `yaml:"layout,omitempty"`
+	// ForwardAgent forwards the host's SSH agent into the VM.
+	ForwardAgent bool `yaml:"forwardAgent,omitempty"`
+	// Lima is merged over the generated Lima config, key by key.
+	Lima yaml.Node `yaml:"lima,omitempty"`
+}
+
+// ReadFile reads and parses a sysvm.yaml. A missing file is not an error:
+// it returns ok == false.
+func ReadFile(path string) (f File, ok bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return File{}, false, nil
+	} else if err != nil {
+		return File{}, false, fmt.Errorf("reading %s: %w", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return File{}, false, fmt.Errorf("%s is not valid: %v", path, err)
+	}
+	if f.Lima.Kind != 0 && f.Lima.Kind != yaml.MappingNode {
+		return File{}, false, fmt.Errorf("%s: line %d: `lima:` must be a mapping of Lima config keys", path, f.Lima.Line)
+	}
+	return f, true, nil
+}

@@ -1,0 +1,197 @@
+package sshx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// HostKeys is where pinned host keys live (sysvm's state directory).
+type HostKeys interface {
+	HostKey(vm string) (key string, ok bool, err error)
+	PinHostKey(vm, key string) error
+}
+
+// HostKeyChangedError means the VM presented a key other than the pinned one.
+type HostKeyChangedError struct {
+	VM            string
+	Want, Got     string
+	WantFP, GotFP string
+}
+
+func (e *HostKeyChangedError) Error() string {
+	return fmt.Sprintf("the host key of VM %s has changed (pinned %s, now %s): refusing to connect", e.VM, e.WantFP, e.GotFP)
+}
+
+// Options tune a connection.
+type Options struct {
+	// VM names the pin in HostKeys.
+	VM       string
+	HostKeys HostKeys
+	// Timeout bounds the TCP connect and the handshake (default 10s).
+	Timeout time.Duration
+	// KeepAlive is the interval between keepalives (default 3s); after
+	// three unanswered ones the connection is closed, so a dead link is
+	// noticed within about ten seconds.
+	KeepAlive time.Duration
+}
+
+// Client is an authenticated connection to a VM.
+type Client struct {
+	*ssh.Client
+	Config *Config
+	done   chan struct{}
+}
+
+// Dial connects and authenticates with the identity in cfg. The agent is
+// used only when the config forwards it.
+func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.KeepAlive <= 0 {
+		o.KeepAlive = 3 * time.Second
+	}
+	keyPEM, err := os.ReadFile(cfg.IdentityFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the VM's SSH key: %w", err)
+	}
+	signer, err := ssh.ParsePrivateKey(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the VM's SSH key %s: %w", cfg.IdentityFile, err)
+	}
+	auths := []ssh.AuthMethod{ssh.PublicKeys(signer)}
+	cc := &ssh.ClientConfig{
+		User:            cfg.User,
+		Auth:            auths,
+		HostKeyCallback: pinning(o.VM, o.HostKeys),
+		Timeout:         o.Timeout,
+	}
+	if len(cfg.Ciphers) > 0 {
+		// Lima lists ciphers it prefers; keep x/crypto's defaults as fallbacks.
+		cc.Config.Ciphers = append(append([]string{}, cfg.Ciphers...), ssh.SupportedAlgorithms().Ciphers...)
+	}
+	d := net.Dialer{Timeout: o.Timeout}
+	conn, err := d.DialContext(ctx, "tcp", cfg.Addr())
+	if err != nil {
+		return nil, &UnreachableError{Addr: cfg.Addr(), Err: err}
+	}
+	_ = conn.SetDeadline(time.Now().Add(o.Timeout))
+	sc, chans, reqs, err := ssh.NewClientConn(conn, cfg.Addr(), cc)
+	if err != nil {
+		conn.Close()
+		var hk *HostKeyChangedError
+		if errors.As(err, &hk) {
+			return nil, hk
+		}
+		if strings.Contains(err.Error(), "unable to authenticate") {
+			return nil, fmt.Errorf("the VM refused sysvm's key %s as %s: %w", cfg.IdentityFile, cfg.User, err)
+		}
+		return nil, &UnreachableError{Addr: cfg.Addr(), Err: err}
+	}
+	_ = conn.SetDeadline(time.Time{})
+	c := &Client{Client: ssh.NewClient(sc, chans, reqs), Config: cfg, done: make(chan struct{})}
+	go c.keepAlive(o.KeepAlive)
+	return c, nil
+}
+
+// ForwardAgent forwards the local SSH agent on a session, if one runs.
+func (c *Client) ForwardAgent(s *ssh.Session) error {
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	if sock == "" {
+		return errors.New("ForwardAgent is set but SSH_AUTH_SOCK is not")
+	}
+	if err := agent.ForwardToRemote(c.Client, sock); err != nil {
+		return err
+	}
+	return agent.RequestAgentForwarding(s)
+}
+
+// Close closes the connection and stops the keepalives.
+func (c *Client) Close() error {
+	select {
+	case <-c.done:
+	default:
+		close(c.done)
+	}
+	return c.Client.Close()
+}
+
+// keepAlive closes the connection after three unanswered keepalives.
+func (c *Client) keepAlive(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	missed := 0
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+		}
+		reply := make(chan error, 1)
+		go func() {
+			_, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+			reply <- err
+		}()
+		select {
+		case err := <-reply:
+			if err != nil {
+				c.Client.Close()
+				return
+			}
+			missed = 0
+		case <-time.After(every):
+			missed++
+			if missed >= 3 {
+				c.Client.Close()
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// UnreachableError means the VM did not answer on its SSH port.
+type UnreachableError struct {
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Addr, e.Err) }
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+func pinning(vm string, keys HostKeys) ssh.HostKeyCallback {
+	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		if keys == nil {
+			return nil
+		}
+		got := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
+		want, ok, err := keys.HostKey(vm)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return keys.PinHostKey(vm, got)
+		}
+		if want == got {
+			return nil
+		}
+		wantFP := "?"
+		if pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(want)); err == nil {
+			wantFP = ssh.FingerprintSHA256(pk)
+			if bytes.Equal(pk.Marshal(), key.Marshal()) {
+				return nil
+			}
+		}
+		return &HostKeyChangedError{VM: vm, Want: want, Got: got, WantFP: wantFP, GotFP: ssh.FingerprintSHA256(key)}
+	}
+}

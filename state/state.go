@@ -1,0 +1,179 @@
+// Package state owns sysvm's own files under $XDG_STATE_HOME/sysvm: the
+// registry of known projects, per-VM locks, logs and pinned host keys.
+// Directories are 0700, files 0600, and every write is a temp file renamed
+// into place, so a crash or a full disk never leaves a half-written file.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Dir is sysvm's state directory.
+type Dir string
+
+// Default returns $SYSVM_STATE_DIR, else $XDG_STATE_HOME/sysvm, else
+// ~/.local/state/sysvm.
+func Default(getenv func(string) string) Dir {
+	if d := getenv("SYSVM_STATE_DIR"); d != "" {
+		return Dir(d)
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return Dir(filepath.Join(d, "sysvm"))
+	}
+	home, _ := os.UserHomeDir()
+	return Dir(filepath.Join(home, ".local", "state", "sysvm"))
+}
+
+// Path joins elements under the state directory.
+func (d Dir) Path(elem ...string) string {
+	return filepath.Join(append([]string{string(d)}, elem...)...)
+}
+
+// MkdirAll creates a directory under the state dir with mode 0700.
+func (d Dir) MkdirAll(elem ...string) (string, error) {
+	p := d.Path(elem...)
+	if err := os.MkdirAll(p, 0o700); err != nil {
+		return "", fmt.Errorf("creating sysvm's state directory: %w (hint: check that %s is writable, or set SYSVM_STATE_DIR)", err, d)
+	}
+	// MkdirAll leaves existing directories alone; tighten ours.
+	for q := p; strings.HasPrefix(q, string(d)) && len(q) >= len(d); q = filepath.Dir(q) {
+		_ = os.Chmod(q, 0o700)
+		if q == string(d) {
+			break
+		}
+	}
+	return p, nil
+}
+
+// WriteFile writes data to path atomically with mode 0600: a temporary file
+// in the same directory, fsynced, then renamed over path.
+func WriteFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Record is what sysvm remembers about a project.
+type Record struct {
+	Name    string    `json:"name"`
+	Dir     string    `json:"dir"`
+	VM      string    `json:"vm"`
+	Session string    `json:"session"`
+	Ports   []int     `json:"ports,omitempty"`
+	Updated time.Time `json:"updated"`
+}
+
+// Save writes the project's record.
+func (d Dir) Save(r Record) error {
+	dir, err := d.MkdirAll("projects")
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := WriteFile(filepath.Join(dir, r.VM+".json"), append(b, '\n')); err != nil {
+		return fmt.Errorf("saving project record: %w", err)
+	}
+	return nil
+}
+
+// Forget removes the project's record.
+func (d Dir) Forget(vm string) error {
+	err := os.Remove(d.Path("projects", vm+".json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// Records returns every known project, sorted by name. Unreadable records
+// are skipped: one bad file must not hide the others.
+func (d Dir) Records() ([]Record, error) {
+	ents, err := os.ReadDir(d.Path("projects"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		b, err := os.ReadFile(d.Path("projects", e.Name()))
+		if err != nil {
+			continue
+		}
+		var r Record
+		if json.Unmarshal(b, &r) == nil && r.VM != "" {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Lock is an exclusive, process-wide lock on one VM. flock is released by the
+// kernel when the process dies, so a crash never leaves a stale lock.
+type Lock struct{ f *os.File }
+
+// LockVM takes the VM's lock, blocking until it is free.
+func (d Dir) LockVM(vm string) (*Lock, error) {
+	dir, err := d.MkdirAll("locks")
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, vm+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock for %s: %w", vm, err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", vm, err)
+	}
+	return &Lock{f: f}, nil
+}
+
+// Unlock releases the lock.
+func (l *Lock) Unlock() {
+	if l != nil && l.f != nil {
+		_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+		l.f.Close()
+		l.f = nil
+	}
+}

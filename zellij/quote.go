@@ -1,0 +1,86 @@
+// Package zellij is the Zellij CLI contract as sysvm uses it over SSH: the
+// one place that builds remote command lines, the attach-or-create command,
+// and parsing of `zellij list-sessions --no-formatting`.
+package zellij
+
+import (
+	"sort"
+	"strings"
+)
+
+// Quote quotes s as one word for the guest's login shell. It is safe in
+// POSIX sh, bash, zsh and fish alike: the word is single-quoted, and the two
+// characters whose meaning inside single quotes differs between those shells
+// (the quote itself, and the backslash, which fish treats as an escape) are
+// written outside the quotes in double quotes, where all of them agree.
+func Quote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	if isSafe(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch r {
+		case '\'':
+			b.WriteString(`'"'"'`)
+		case '\\':
+			b.WriteString(`'"\\"'`)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+func isSafe(s string) bool {
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("_@%+=:,./-", r):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Command is a remote command: argv run in Dir with Env added.
+type Command struct {
+	// Dir is changed into first when set.
+	Dir string
+	// Env is passed inline with env(1): sshd accepts no environment.
+	Env map[string]string
+	// Argv is the program and its arguments.
+	Argv []string
+}
+
+// Line renders the command for the guest's login shell, the only way to
+// build a remote command line in sysvm:
+//
+//	cd DIR && exec env K=V ... ARGV...
+func (c Command) Line() string {
+	var parts []string
+	if c.Dir != "" {
+		parts = append(parts, "cd", Quote(c.Dir), "&&")
+	}
+	parts = append(parts, "exec")
+	if len(c.Env) > 0 {
+		keys := make([]string, 0, len(c.Env))
+		for k := range c.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts = append(parts, "env")
+		for _, k := range keys {
+			parts = append(parts, Quote(k+"="+c.Env[k]))
+		}
+	}
+	for _, a := range c.Argv {
+		parts = append(parts, Quote(a))
+	}
+	return strings.Join(parts, " ")
+}

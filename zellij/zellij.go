@@ -1,0 +1,113 @@
+package zellij
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Bin is the Zellij executable in the guest, found on its PATH.
+const Bin = "zellij"
+
+// AttachArgv attaches to session, creating it with layout when it does not
+// exist. `--layout` before `attach` is the one form that works from Zellij
+// 0.39 through 0.45 (`attach` has no --layout flag, and `--session` with
+// --layout adds tabs to an existing session from 0.41 on).
+func AttachArgv(layout, session string) []string {
+	return []string{Bin, "--layout", layout, "attach", "--create", session}
+}
+
+// ListArgv lists sessions in the parseable form.
+func ListArgv() []string { return []string{Bin, "list-sessions", "--no-formatting"} }
+
+// DeleteArgv deletes a dead session so the next attach creates it afresh
+// (attach --create would resurrect the old layout).
+func DeleteArgv(session string) []string { return []string{Bin, "delete-session", session} }
+
+// KillArgv kills a live session.
+func KillArgv(session string) []string { return []string{Bin, "kill-session", session} }
+
+// NoZellijStatus is the exit status of StageLayoutArgv when zellij is missing.
+const NoZellijStatus = 127
+
+// stageScript checks that zellij exists, then writes stdin to the guest's
+// cache as the session's layout and prints its absolute path.
+const stageScript = `command -v ` + Bin + ` >/dev/null 2>&1 || exit ` + "127" + `
+d="${XDG_CACHE_HOME:-$HOME/.cache}/sysvm/layouts"
+mkdir -p "$d" && cat >"$d/$1.kdl.tmp" && mv -f "$d/$1.kdl.tmp" "$d/$1.kdl" && printf '%s\n' "$d/$1.kdl"`
+
+// StageLayoutArgv copies the layout (given on stdin) into the guest.
+func StageLayoutArgv(session string) []string {
+	return []string{"/bin/sh", "-c", stageScript, "sh", session}
+}
+
+// LoginShellArgv starts the guest user's login shell.
+func LoginShellArgv() []string {
+	return []string{"/bin/sh", "-c", `exec "${SHELL:-/bin/sh}" -l`}
+}
+
+// Session is one line of `zellij list-sessions --no-formatting`.
+type Session struct {
+	Name    string `json:"name"`
+	Created string `json:"created,omitempty"`
+	Exited  bool   `json:"exited"`
+	Current bool   `json:"current,omitempty"`
+}
+
+// NoSessions is what Zellij prints on stderr when there is nothing to list.
+const NoSessions = "No active zellij sessions found."
+
+// ParseList reads `zellij ls -n` output:
+//
+//	NAME [Created 1h 2m 3s ago] (EXITED - attach to resurrect)
+func ParseList(out string) []Session {
+	var ss []Session
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimRight(line, " \r")
+		if line == "" {
+			continue
+		}
+		var s Session
+		i := strings.Index(line, " [Created ")
+		if i < 0 {
+			s.Name = strings.TrimSpace(line)
+			ss = append(ss, s)
+			continue
+		}
+		s.Name = line[:i]
+		rest := line[i+len(" [Created "):]
+		if j := strings.Index(rest, " ago]"); j >= 0 {
+			s.Created = rest[:j]
+			rest = rest[j+len(" ago]"):]
+		}
+		rest = strings.TrimSpace(rest)
+		s.Exited = strings.HasPrefix(rest, "(EXITED")
+		s.Current = rest == "(current)"
+		ss = append(ss, s)
+	}
+	return ss
+}
+
+// Find returns the session named name.
+func Find(ss []Session, name string) (Session, bool) {
+	for _, s := range ss {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Session{}, false
+}
+
+// State describes a session for status output.
+func (s Session) State() string {
+	if s.Exited {
+		return "exited"
+	}
+	return "running"
+}
+
+// MissingError means Zellij is not installed in the VM.
+type MissingError struct{ VM string }
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("zellij is not installed in the VM %s", e.VM)
+}
