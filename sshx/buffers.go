@@ -23,4 +23,3 @@ func (w *bytesBuffer) Bytes() []byte {
 	defer w.mu.Unlock()
 	return append([]byte(nil), w.b.Bytes()...)
 }
-

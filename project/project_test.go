@@ -1,0 +1,94 @@
+package project
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func write(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResolveFindsRoot(t *testing.T) {
+	root := t.TempDir()
+	tests := []struct {
+		name   string
+		marker string
+		body   string
+	}{
+		{"sysvm.yaml", "sysvm.yaml", "cpus: 2\n"},
+		{"lima config", ".lima/config.yaml", "vmType: qemu\n"},
+		{"envrc", ".envrc", "use flake\nuse sysvm\n"},
+		{"envrc with args", ".envrc", "  use sysvm --quiet\n"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(root, "p"+string(rune('a'+i)))
+			write(t, filepath.Join(dir, tt.marker), tt.body)
+			deep := filepath.Join(dir, "src", "pkg")
+			os.MkdirAll(deep, 0o755)
+			p, err := Resolve(deep, Options{LimaHome: "/h/.lima"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Dir != dir {
+				t.Errorf("Dir = %q, want %q", p.Dir, dir)
+			}
+			if p.VM != p.Slug+"-dev" || p.Session() != p.Slug {
+				t.Errorf("names: slug %q vm %q session %q", p.Slug, p.VM, p.Session())
+			}
+		})
+	}
+}
+
+func TestResolveEnvrcWithoutSysvmIsNotARoot(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, ".envrc"), "use flake\n# use sysvm someday\n")
+	sub := filepath.Join(dir, "sub")
+	os.MkdirAll(sub, 0o755)
+	p, err := Resolve(sub, Options{LimaHome: "/h/.lima"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Dir != sub {
+		t.Errorf("Dir = %q, want the given directory %q", p.Dir, sub)
+	}
+}
+
+func TestResolveNameOverride(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "sysvm.yaml"), "name: web\n")
+	p, err := Resolve(dir, Options{LimaHome: "/h/.lima"})
+	if err != nil || p.Slug != "web" || p.VM != "web-dev" {
+		t.Fatalf("got %+v, %v", p, err)
+	}
+	p, err = Resolve(dir, Options{Name: "api", LimaHome: "/h/.lima"})
+	if err != nil || p.Slug != "api" {
+		t.Fatalf("--name: got %+v, %v", p, err)
+	}
+	if _, err := Resolve(dir, Options{Name: "my api", LimaHome: "/h/.lima"}); err == nil {
+		t.Error("want an error for an invalid --name")
+	}
+}
+
+func TestResolveErrors(t *testing.T) {
+	if _, err := Resolve("/does/not/exist", Options{}); err == nil {
+		t.Error("want an error for a missing directory")
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "sysvm.yaml"), "cpus: [\n")
+	if _, err := Resolve(dir, Options{}); err == nil {
+		t.Error("want an error for a broken sysvm.yaml")
+	}
+	write(t, filepath.Join(dir, "sysvm.yaml"), "cpuz: 2\n")
+	if _, err := Resolve(dir, Options{}); err == nil {
+		t.Error("want an error for an unknown key (a typo)")
+	}
+}
