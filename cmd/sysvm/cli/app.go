@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
 	"golang.org/x/term"
 )
@@ -59,7 +61,15 @@ type usageError struct{ error }
 // Main runs sysvm with os.Args and returns the exit code.
 func Main() int {
 	app := &App{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv}
-	return app.Run(os.Args[1:])
+	args := os.Args[1:]
+	// Run as a helper (vm-shell, vm-stop, ...): the name picks the command.
+	if sub, ok := shellhook.Helpers[filepath.Base(os.Args[0])]; ok {
+		if sub[0] == "shell" && len(args) > 0 && args[0] != "--" {
+			args = append([]string{"--"}, args...)
+		}
+		args = append(append([]string{}, sub...), args...)
+	}
+	return app.Run(args)
 }
 
 // Run executes one command line and maps its error to an exit code.
@@ -131,6 +141,7 @@ exit status (attach, shell).`,
 	root.AddCommand(
 		a.cmdUp(), a.cmdStop(), a.cmdDestroy(), a.cmdStatus(), a.cmdList(), a.cmdConfig(),
 		a.cmdAttach(), a.cmdShell(), a.cmdSessions(), a.cmdForgetHostKey(),
+		a.cmdHook(), a.cmdDirenvrc(), a.cmdDirenvExport(),
 		a.cmdVersion(),
 	)
 	return root
@@ -228,7 +239,7 @@ func (a *App) broker() (*broker.Broker, error) {
 // directory's project; a path (or anything naming an existing directory)
 // means that directory's project; otherwise a project name sysvm knows.
 func (a *App) project(args []string) (*project.Project, error) {
-	opt := project.Options{Name: a.Name, LimaHome: a.limaHome()}
+	opt := a.projectOptions()
 	if len(args) == 0 || args[0] == "" {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -251,6 +262,10 @@ func (a *App) project(args []string) (*project.Project, error) {
 	}
 	return nil, &broker.Hinted{Err: fmt.Errorf("no project named %q", arg),
 		Hints: []string{"sysvm list  (the projects sysvm knows)", "or pass the project's directory, e.g. ./" + arg}}
+}
+
+func (a *App) projectOptions() project.Options {
+	return project.Options{Name: a.Name, LimaHome: a.limaHome()}
 }
 
 func (a *App) resolveDir(dir string, opt project.Options) (*project.Project, error) {
