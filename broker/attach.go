@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sysvm/sysvm/layouts"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
-	"github.com/sysvm/sysvm/layouts"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/sshx"
 	"github.com/sysvm/sysvm/zellij"

@@ -101,7 +101,7 @@ type parsed struct {
 		LoadDotSSHPubKeys bool `yaml:"loadDotSSHPubKeys"`
 		ForwardAgent      bool `yaml:"forwardAgent"`
 	} `yaml:"ssh"`
-	Containerd struct{ System, User bool } `yaml:"containerd"`
+	Containerd struct{ System, User bool }     `yaml:"containerd"`
 	Provision  []struct{ Mode, Script string } `yaml:"provision"`
 }
 

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-		"path/filepath"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
