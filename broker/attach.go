@@ -70,15 +70,15 @@ func Layout(p *project.Project) ([]byte, string, error) {
 	return layouts.Default, "(built-in default)", nil
 }
 
-// Connect dials the running VM with the ssh.config Lima wrote at its last
-// start (the port changes at every start), waiting up to wait for sshd to
-// answer while the VM finishes booting.
-func (b *Broker) Connect(ctx context.Context, inst *lima.Instance, wait time.Duration) (*sshx.Client, error) {
+// Connect opens a link to the running VM with the ssh.config Lima wrote at
+// its last start (the port changes at every start), waiting up to wait for
+// sshd to answer while the VM finishes booting.
+func (b *Broker) Connect(ctx context.Context, inst *lima.Instance, wait time.Duration) (link, error) {
 	deadline := time.Now().Add(wait)
 	for {
-		c, err := b.dialOnce(ctx, inst)
+		l, err := b.openLink(ctx, inst)
 		if err == nil {
-			return c, nil
+			return l, nil
 		}
 		var ur *sshx.UnreachableError
 		var ce *sshx.ConfigError
@@ -146,12 +146,12 @@ func (b *Broker) Attach(ctx context.Context, p *project.Project, s limaconfig.Se
 		if attempt > 0 {
 			wait = time.Until(lostAt.Add(o.Reconnect))
 		}
-		c, err := b.Connect(ctx, inst, wait)
+		l, err := b.Connect(ctx, inst, wait)
 		if err != nil {
 			return -1, err
 		}
-		code, err := b.attachOnce(ctx, c, p, layout, t, o, attempt == 0)
-		c.Close()
+		code, err := b.attachOnce(ctx, l, p, layout, t, o, attempt == 0)
+		l.Close()
 		var lost *sshx.LostError
 		switch {
 		case err == nil:
@@ -191,8 +191,8 @@ func backoff(attempt int) time.Duration {
 	return d
 }
 
-func (b *Broker) attachOnce(ctx context.Context, c *sshx.Client, p *project.Project, layout []byte, t *sshx.Terminal, o AttachOptions, first bool) (int, error) {
-	out, errOut, code, err := c.Output(ctx, zellij.Command{Argv: zellij.StageLayoutArgv(p.Session())}.Line(), layout)
+func (b *Broker) attachOnce(ctx context.Context, c link, p *project.Project, layout []byte, t *sshx.Terminal, o AttachOptions, first bool) (int, error) {
+	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.StageLayoutArgv(p.Session())}.Line(), layout)
 	if err != nil {
 		return -1, err
 	}
@@ -206,17 +206,30 @@ func (b *Broker) attachOnce(ctx context.Context, c *sshx.Client, p *project.Proj
 	}
 	layoutPath := strings.TrimSpace(string(out))
 	if first && o.Fresh {
-		if err := deleteIfExited(ctx, c, p.Session()); err != nil {
+		if err := deleteIfExited(ctx, c, p.VM, p.Session()); err != nil {
 			return -1, err
 		}
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: zellij.AttachArgv(layoutPath, p.Session())}
-	return t.Run(ctx, c, sshx.Session{Command: cmd.Line(), PTY: true, Term: o.Term, ForwardAgent: c.Config.ForwardAgent})
+	ch, err := c.NewChannel()
+	if err != nil {
+		return -1, err
+	}
+	return t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: true, Term: o.Term, ForwardAgent: c.ForwardAgent()})
 }
 
-// Sessions lists the Zellij sessions in the VM.
-func Sessions(ctx context.Context, c *sshx.Client) ([]zellij.Session, error) {
-	out, errOut, code, err := c.Output(ctx, zellij.Command{Argv: zellij.ListArgv()}.Line(), nil)
+// Sessions lists the Zellij sessions in the running VM.
+func (b *Broker) Sessions(ctx context.Context, inst *lima.Instance) ([]zellij.Session, error) {
+	l, err := b.Connect(ctx, inst, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	return sessions(ctx, l, inst.Name)
+}
+
+func sessions(ctx context.Context, c link, vm string) ([]zellij.Session, error) {
+	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.ListArgv()}.Line(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -226,20 +239,20 @@ func Sessions(ctx context.Context, c *sshx.Client) ([]zellij.Session, error) {
 	case strings.Contains(string(errOut), zellij.NoSessions):
 		return nil, nil
 	case code == 127:
-		return nil, &zellij.MissingError{VM: c.Config.Alias}
+		return nil, &zellij.MissingError{VM: vm}
 	}
 	return nil, fmt.Errorf("zellij list-sessions failed (exit %d): %s", code, strings.TrimSpace(string(errOut)))
 }
 
-func deleteIfExited(ctx context.Context, c *sshx.Client, name string) error {
-	ss, err := Sessions(ctx, c)
+func deleteIfExited(ctx context.Context, c link, vm, name string) error {
+	ss, err := sessions(ctx, c, vm)
 	if err != nil {
 		return err
 	}
 	if s, ok := zellij.Find(ss, name); !ok || !s.Exited {
 		return nil
 	}
-	_, errOut, code, err := c.Output(ctx, zellij.Command{Argv: zellij.DeleteArgv(name)}.Line(), nil)
+	_, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.DeleteArgv(name)}.Line(), nil)
 	if err != nil {
 		return err
 	}
@@ -250,21 +263,29 @@ func deleteIfExited(ctx context.Context, c *sshx.Client, name string) error {
 }
 
 // Shell runs a login shell, or argv, in the project directory in the VM.
+// When the VM already answers on the port of its last start, no limactl
+// runs at all: that is the warm path a `cd` takes.
 func (b *Broker) Shell(ctx context.Context, p *project.Project, s limaconfig.Settings, t *sshx.Terminal, argv []string, termName string) (int, error) {
-	inst, err := b.Up(ctx, p, s)
+	l, err := b.openLink(ctx, &lima.Instance{Name: p.VM, Dir: filepath.Join(b.LimaHome, p.VM)})
 	if err != nil {
-		return -1, err
+		inst, err := b.Up(ctx, p, s)
+		if err != nil {
+			return -1, err
+		}
+		if l, err = b.Connect(ctx, inst, 2*time.Minute); err != nil {
+			return -1, err
+		}
 	}
-	c, err := b.Connect(ctx, inst, 2*time.Minute)
-	if err != nil {
-		return -1, err
-	}
-	defer c.Close()
+	defer l.Close()
 	if len(argv) == 0 {
 		argv = zellij.LoginShellArgv()
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: argv}
-	code, err := t.Run(ctx, c, sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, ForwardAgent: c.Config.ForwardAgent})
+	ch, err := l.NewChannel()
+	if err != nil {
+		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	code, err := t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, ForwardAgent: l.ForwardAgent()})
 	var lost *sshx.LostError
 	if errors.As(err, &lost) {
 		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sysvm/sysvm/lima"
@@ -33,6 +34,12 @@ type Broker struct {
 	Host     limaconfig.Host
 	// StartTimeout bounds one `limactl start`; sysvm kills it a little after.
 	StartTimeout time.Duration
+	// Socket is the broker process's socket; empty dials every VM directly.
+	Socket string
+	// Self is the sysvm executable, to start the broker process with.
+	Self string
+
+	fallbackOnce sync.Once
 }
 
 // Hinted is an error with commands the user can run to fix it.

@@ -49,6 +49,20 @@ type Client struct {
 	*ssh.Client
 	Config *Config
 	done   chan struct{}
+	dead   chan struct{}
+}
+
+// Dead is closed when the connection has ended, for whatever reason.
+func (c *Client) Dead() <-chan struct{} { return c.dead }
+
+// Alive reports whether the connection is still up.
+func (c *Client) Alive() bool {
+	select {
+	case <-c.dead:
+		return false
+	default:
+		return true
+	}
 }
 
 // Dial connects and authenticates with the identity in cfg. The agent is
@@ -98,7 +112,11 @@ func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 		return nil, &UnreachableError{Addr: cfg.Addr(), Err: err}
 	}
 	_ = conn.SetDeadline(time.Time{})
-	c := &Client{Client: ssh.NewClient(sc, chans, reqs), Config: cfg, done: make(chan struct{})}
+	c := &Client{Client: ssh.NewClient(sc, chans, reqs), Config: cfg, done: make(chan struct{}), dead: make(chan struct{})}
+	go func() {
+		_ = c.Client.Wait()
+		close(c.dead)
+	}()
 	go c.keepAlive(o.KeepAlive)
 	return c, nil
 }

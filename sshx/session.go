@@ -1,7 +1,6 @@
 package sshx
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,35 +80,46 @@ type Session struct {
 	ForwardAgent bool
 }
 
-// Run runs s on c, streaming the terminal, and returns the remote exit
+// PTY is a pseudo-terminal request.
+type PTY struct {
+	Term       string
+	Rows, Cols int
+}
+
+// Channel is one remote command in flight: an SSH session on a connection
+// of this process's own, or one relayed by the broker process.
+type Channel interface {
+	// Start starts cmd, with a PTY when pty is not nil, writing its output
+	// to stdout and stderr; it returns the command's stdin.
+	Start(cmd string, pty *PTY, forwardAgent bool, stdout, stderr io.Writer) (io.WriteCloser, error)
+	// WindowChange reports a new terminal size.
+	WindowChange(rows, cols int) error
+	// Wait returns the exit status, or a *LostError when the command
+	// ended without one.
+	Wait() (int, error)
+	// Close abandons the command.
+	Close() error
+}
+
+// Run runs s on ch, streaming the terminal, and returns the remote exit
 // status. The local terminal is in raw mode only while the session runs,
 // and restored on every way out. A *LostError means the link dropped.
-func (t *Terminal) Run(ctx context.Context, c *Client, s Session) (int, error) {
+func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) {
 	t.once.Do(t.pump)
-	sess, err := c.NewSession()
-	if err != nil {
-		return -1, &LostError{Err: err}
-	}
-	defer sess.Close()
-	if s.ForwardAgent {
-		if err := c.ForwardAgent(sess); err != nil {
-			fmt.Fprintf(t.Err, "sysvm: warning: agent forwarding: %v\r\n", err)
-		}
-	}
-	stdin, err := sess.StdinPipe()
-	if err != nil {
-		return -1, &LostError{Err: err}
-	}
-	sess.Stdout, sess.Stderr = t.Out, t.Err
+	defer ch.Close()
+	var pty *PTY
 	if s.PTY {
 		w, h := t.Size()
-		termName := s.Term
-		if termName == "" {
-			termName = "xterm-256color"
+		pty = &PTY{Term: s.Term, Rows: h, Cols: w}
+		if pty.Term == "" {
+			pty.Term = "xterm-256color"
 		}
-		if err := sess.RequestPty(termName, h, w, ssh.TerminalModes{ssh.ECHO: 1}); err != nil {
-			return -1, &LostError{Err: err}
-		}
+	}
+	stdin, err := ch.Start(s.Command, pty, s.ForwardAgent, t.Out, t.Err)
+	if err != nil {
+		return -1, err
+	}
+	if s.PTY {
 		if fd := int(t.In.Fd()); term.IsTerminal(fd) {
 			old, err := term.MakeRaw(fd)
 			if err != nil {
@@ -123,12 +133,9 @@ func (t *Terminal) Run(ctx context.Context, c *Client, s Session) (int, error) {
 		go func() {
 			for range winch {
 				w, h := t.Size()
-				_ = sess.WindowChange(h, w)
+				_ = ch.WindowChange(h, w)
 			}
 		}()
-	}
-	if err := sess.Start(s.Command); err != nil {
-		return -1, &LostError{Err: err}
 	}
 	stop := make(chan struct{})
 	defer close(stop)
@@ -148,16 +155,63 @@ func (t *Terminal) Run(ctx context.Context, c *Client, s Session) (int, error) {
 			}
 		}
 	}()
-	done := make(chan error, 1)
-	go func() { done <- sess.Wait() }()
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, err := ch.Wait()
+		done <- result{code, err}
+	}()
 	select {
-	case err = <-done:
+	case r := <-done:
+		return r.code, r.err
 	case <-ctx.Done():
-		sess.Close()
+		ch.Close()
 		return -1, ctx.Err()
 	}
-	return exitStatus(err)
 }
+
+// NewChannel opens a session on the connection.
+func (c *Client) NewChannel() (Channel, error) {
+	sess, err := c.NewSession()
+	if err != nil {
+		return nil, &LostError{Err: err}
+	}
+	return &sshChannel{c: c, s: sess}, nil
+}
+
+type sshChannel struct {
+	c *Client
+	s *ssh.Session
+}
+
+func (ch *sshChannel) Start(cmd string, pty *PTY, forwardAgent bool, stdout, stderr io.Writer) (io.WriteCloser, error) {
+	if forwardAgent {
+		if err := ch.c.ForwardAgent(ch.s); err != nil {
+			fmt.Fprintf(stderr, "sysvm: warning: agent forwarding: %v\r\n", err)
+		}
+	}
+	stdin, err := ch.s.StdinPipe()
+	if err != nil {
+		return nil, &LostError{Err: err}
+	}
+	ch.s.Stdout, ch.s.Stderr = stdout, stderr
+	if pty != nil {
+		if err := ch.s.RequestPty(pty.Term, pty.Rows, pty.Cols, ssh.TerminalModes{ssh.ECHO: 1}); err != nil {
+			return nil, &LostError{Err: err}
+		}
+	}
+	if err := ch.s.Start(cmd); err != nil {
+		return nil, &LostError{Err: err}
+	}
+	return stdin, nil
+}
+
+func (ch *sshChannel) WindowChange(rows, cols int) error { return ch.s.WindowChange(rows, cols) }
+func (ch *sshChannel) Wait() (int, error)                { return exitStatus(ch.s.Wait()) }
+func (ch *sshChannel) Close() error                      { return ch.s.Close() }
 
 // exitStatus turns Session.Wait's error into an exit code or a LostError.
 func exitStatus(err error) (int, error) {
@@ -175,26 +229,3 @@ func exitStatus(err error) (int, error) {
 	return -1, &LostError{Err: err}
 }
 
-// Output runs a command without a PTY, feeding it stdin, and returns its
-// stdout, stderr and exit status.
-func (c *Client) Output(ctx context.Context, command string, stdin []byte) (stdout, stderr []byte, code int, err error) {
-	sess, err := c.NewSession()
-	if err != nil {
-		return nil, nil, -1, &LostError{Err: err}
-	}
-	defer sess.Close()
-	var o, e bytesBuffer
-	sess.Stdout, sess.Stderr = &o, &e
-	if stdin != nil {
-		sess.Stdin = bytes.NewReader(stdin)
-	}
-	done := make(chan error, 1)
-	go func() { done <- sess.Run(command) }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		return nil, nil, -1, ctx.Err()
-	}
-	code, err = exitStatus(err)
-	return o.Bytes(), e.Bytes(), code, err
-}

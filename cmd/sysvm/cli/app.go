@@ -141,7 +141,7 @@ exit status (attach, shell).`,
 	root.AddCommand(
 		a.cmdUp(), a.cmdStop(), a.cmdDestroy(), a.cmdStatus(), a.cmdList(), a.cmdConfig(),
 		a.cmdAttach(), a.cmdShell(), a.cmdSessions(), a.cmdForgetHostKey(),
-		a.cmdHook(), a.cmdDirenvrc(), a.cmdDirenvExport(),
+		a.cmdHook(), a.cmdDirenvrc(), a.cmdDirenvExport(), a.cmdBroker(),
 		a.cmdVersion(),
 	)
 	return root
@@ -224,7 +224,7 @@ func (a *App) broker() (*broker.Broker, error) {
 	if w, _, err := term.GetSize(int(a.ErrOut.Fd())); err == nil && w > 0 {
 		width = w
 	}
-	return &broker.Broker{
+	b := &broker.Broker{
 		Lima:         &lima.Client{Exe: exe, Dir: string(sd), Log: a.log},
 		LimaHome:     a.limaHome(),
 		State:        sd,
@@ -232,7 +232,13 @@ func (a *App) broker() (*broker.Broker, error) {
 		Log:          a.log,
 		Host:         limaconfig.ThisHost(),
 		StartTimeout: timeout,
-	}, nil
+	}
+	if a.Getenv("SYSVM_BROKER") != "0" {
+		if exe, err := self(); err == nil {
+			b.Socket, b.Self = broker.SocketPath(a.Getenv, sd), exe
+		}
+	}
+	return b, nil
 }
 
 // project resolves the command's argument: none means the current

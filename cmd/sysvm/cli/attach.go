@@ -132,12 +132,7 @@ func (a *App) cmdSessions() *cobra.Command {
 			if inst.Status != lima.StatusRunning {
 				return &broker.Hinted{Err: fmt.Errorf("VM %s is %s", p.VM, inst.Status), Hints: []string{"sysvm up"}}
 			}
-			c, err := b.Connect(cmd.Context(), inst, 0)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ss, err := broker.Sessions(cmd.Context(), c)
+			ss, err := b.Sessions(cmd.Context(), inst)
 			if err != nil {
 				return err
 			}

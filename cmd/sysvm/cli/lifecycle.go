@@ -240,6 +240,8 @@ type Status struct {
 	// SessionState is running, exited, none (no such session yet) or
 	// unknown (the VM is not running or could not be asked).
 	SessionState string `json:"sessionState"`
+	// Broker is the broker process's connection to the VM, if it has one.
+	Broker *broker.VMStatus `json:"broker,omitempty"`
 }
 
 // StateNotCreated is the state of a VM that does not exist yet.
@@ -281,10 +283,15 @@ func (a *App) cmdStatus() *cobra.Command {
 					st.SessionState = a.sessionState(cmd.Context(), b, inst, p.Session())
 				}
 			}
+			if vms, ok := b.DaemonStatus(); ok {
+				for i := range vms {
+					if vms[i].VM == p.VM {
+						st.Broker = &vms[i]
+					}
+				}
+			}
 			if asJSON {
-				enc := json.NewEncoder(a.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return writeJSON(a.Out, st)
 			}
 			tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "project\t%s\n", st.Project)
@@ -302,6 +309,9 @@ func (a *App) cmdStatus() *cobra.Command {
 			}
 			fmt.Fprintf(tw, "config\t%s\n", cfg)
 			fmt.Fprintf(tw, "session\t%s (%s)\n", st.Session, st.SessionState)
+			if bs := st.Broker; bs != nil && bs.Connected {
+				fmt.Fprintf(tw, "broker\tconnected since %s, %d client(s) attached\n", bs.Since, bs.Clients)
+			}
 			return tw.Flush()
 		},
 	}
@@ -367,12 +377,7 @@ func (a *App) cmdList() *cobra.Command {
 
 // sessionState asks the VM for the project's Zellij session.
 func (a *App) sessionState(ctx context.Context, b *broker.Broker, inst *lima.Instance, name string) string {
-	c, err := b.Connect(ctx, inst, 0)
-	if err != nil {
-		return "unknown"
-	}
-	defer c.Close()
-	ss, err := broker.Sessions(ctx, c)
+	ss, err := b.Sessions(ctx, inst)
 	if err != nil {
 		return "unknown"
 	}

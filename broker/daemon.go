@@ -1,0 +1,383 @@
+package broker
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sysvm/sysvm/sshx"
+	"github.com/sysvm/sysvm/state"
+)
+
+// Daemon is the per-user broker process: it keeps one authenticated SSH
+// connection per running VM and opens a channel on it for each attach or
+// shell, so entering a project costs a channel, not a handshake.
+type Daemon struct {
+	State state.Dir
+	// Socket is the unix socket to listen on.
+	Socket string
+	// Idle is how long the daemon stays with no client before it exits.
+	Idle time.Duration
+	Log  *slog.Logger
+
+	mu         sync.Mutex
+	vms        map[string]*vmLink
+	active     int
+	lastActive time.Time
+}
+
+// vmLink is the daemon's connection to one VM.
+type vmLink struct {
+	mu        sync.Mutex
+	client    *sshx.Client
+	cfgPath   string
+	cfgStamp  string
+	since     time.Time
+	clients   int
+	idleSince time.Time
+}
+
+// ErrDaemonRunning means another broker process holds the socket.
+var ErrDaemonRunning = errors.New("a sysvm broker is already running")
+
+// SocketPath returns where the broker listens: $XDG_RUNTIME_DIR/sysvm, or
+// sysvm's state directory when that is unset.
+func SocketPath(getenv func(string) string, sd state.Dir) string {
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "sysvm", "broker.sock")
+	}
+	return sd.Path("run", "broker.sock")
+}
+
+// Serve listens until the daemon has been idle for d.Idle or ctx ends.
+// Only one daemon runs per socket: a second one returns ErrDaemonRunning.
+func (d *Daemon) Serve(ctx context.Context) error {
+	dir := filepath.Dir(d.Socket)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return err
+	}
+	lockf, err := os.OpenFile(d.Socket+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer lockf.Close()
+	if err := syscall.Flock(int(lockf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		return ErrDaemonRunning
+	}
+	// We hold the lock, so a socket file left here is a crashed broker's.
+	_ = os.Remove(d.Socket)
+	old := syscall.Umask(0o177)
+	l, err := net.Listen("unix", d.Socket)
+	syscall.Umask(old)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", d.Socket, err)
+	}
+	defer os.Remove(d.Socket)
+	if err := os.Chmod(d.Socket, 0o600); err != nil {
+		l.Close()
+		return err
+	}
+	d.vms = map[string]*vmLink{}
+	d.lastActive = time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
+	go d.idleWatch(ctx, cancel)
+	d.logf("broker listening", "socket", d.Socket, "pid", os.Getpid(), "idle", d.Idle)
+	var wg sync.WaitGroup
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.handle(ctx, conn.(*net.UnixConn))
+		}()
+	}
+	d.mu.Lock()
+	for _, v := range d.vms {
+		if v.client != nil {
+			v.client.Close()
+		}
+	}
+	d.mu.Unlock()
+	d.logf("broker exiting")
+	return nil
+}
+
+func (d *Daemon) logf(msg string, args ...any) {
+	if d.Log != nil {
+		d.Log.Info(msg, args...)
+	}
+}
+
+// idleWatch stops the daemon after Idle with no client.
+func (d *Daemon) idleWatch(ctx context.Context, stop func()) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.mu.Lock()
+		idle := d.active == 0 && time.Since(d.lastActive) >= d.Idle
+		d.mu.Unlock()
+		if idle {
+			stop()
+			return
+		}
+	}
+}
+
+func (d *Daemon) begin() {
+	d.mu.Lock()
+	d.active++
+	d.mu.Unlock()
+}
+
+func (d *Daemon) end() {
+	d.mu.Lock()
+	d.active--
+	d.lastActive = time.Now()
+	d.mu.Unlock()
+}
+
+func (d *Daemon) handle(ctx context.Context, conn *net.UnixConn) {
+	defer conn.Close()
+	d.begin()
+	defer d.end()
+	r := bufio.NewReader(conn)
+	if uid, err := peerUID(conn); err != nil || uid != os.Getuid() {
+		_ = writeJSONLine(conn, reply{Error: "permission denied: the sysvm broker serves only its own user"})
+		d.logf("refused a connection from another user", "uid", uid, "err", err)
+		return
+	}
+	var req request
+	if err := readJSONLine(r, &req); err != nil {
+		return
+	}
+	switch req.Op {
+	case "ping":
+		_ = writeJSONLine(conn, reply{OK: true, PID: os.Getpid()})
+	case "status":
+		_ = writeJSONLine(conn, reply{OK: true, PID: os.Getpid(), VMs: d.status()})
+	case "connect":
+		_, err := d.link(ctx, req.VM, req.SSHConfig)
+		_ = writeJSONLine(conn, errReply(err))
+	case "session":
+		d.session(ctx, conn, r, req)
+	default:
+		_ = writeJSONLine(conn, reply{Error: fmt.Sprintf("unknown request %q", req.Op)})
+	}
+}
+
+func errReply(err error) reply {
+	if err == nil {
+		return reply{OK: true}
+	}
+	rep := reply{Error: err.Error()}
+	var ur *sshx.UnreachableError
+	var hk *sshx.HostKeyChangedError
+	var ce *sshx.ConfigError
+	switch {
+	case errors.As(err, &hk):
+		rep.Kind = "hostkey"
+		rep.Key = &hostKeyErr{VM: hk.VM, WantFP: hk.WantFP, GotFP: hk.GotFP}
+	case errors.As(err, &ur):
+		rep.Kind = "unreachable"
+	case errors.As(err, &ce):
+		rep.Kind = "config"
+		if errors.Is(err, os.ErrNotExist) {
+			rep.Kind = "config-missing"
+		}
+	}
+	return rep
+}
+
+func fileStamp(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d-%d", st.ModTime().UnixNano(), st.Size())
+}
+
+// link returns a live connection to vm, dialing when there is none, when
+// it died, or when Lima rewrote ssh.config (a restart picks a new port).
+func (d *Daemon) link(ctx context.Context, vm, cfgPath string) (*vmLink, error) {
+	d.mu.Lock()
+	v := d.vms[vm]
+	if v == nil {
+		v = &vmLink{}
+		d.vms[vm] = v
+	}
+	d.mu.Unlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	stamp := fileStamp(cfgPath)
+	if v.client != nil && v.client.Alive() && v.cfgPath == cfgPath && v.cfgStamp == stamp {
+		return v, nil
+	}
+	if v.client != nil {
+		v.client.Close()
+		v.client = nil
+	}
+	cfg, err := sshx.ReadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: vm, HostKeys: d.State})
+	if err != nil {
+		return nil, err
+	}
+	v.client, v.cfgPath, v.cfgStamp, v.since = c, cfgPath, stamp, time.Now()
+	d.logf("connected", "vm", vm, "addr", cfg.Addr())
+	return v, nil
+}
+
+func (d *Daemon) status() []VMStatus {
+	d.mu.Lock()
+	names := make([]string, 0, len(d.vms))
+	for n := range d.vms {
+		names = append(names, n)
+	}
+	d.mu.Unlock()
+	sort.Strings(names)
+	var out []VMStatus
+	for _, n := range names {
+		d.mu.Lock()
+		v := d.vms[n]
+		d.mu.Unlock()
+		v.mu.Lock()
+		s := VMStatus{VM: n, Connected: v.client != nil && v.client.Alive(), Clients: v.clients}
+		if s.Connected {
+			s.Since = v.since.Format(time.RFC3339)
+		}
+		if v.clients == 0 && !v.idleSince.IsZero() {
+			s.IdleSince = v.idleSince.Format(time.RFC3339)
+		}
+		v.mu.Unlock()
+		out = append(out, s)
+	}
+	return out
+}
+
+// session opens a channel on the VM's connection and relays it to the
+// client until the command ends or either side goes away.
+func (d *Daemon) session(ctx context.Context, conn *net.UnixConn, r *bufio.Reader, req request) {
+	v, err := d.link(ctx, req.VM, req.SSHConfig)
+	var ch sshx.Channel
+	if err == nil {
+		v.mu.Lock()
+		c := v.client
+		v.mu.Unlock()
+		if ch, err = c.NewChannel(); err != nil {
+			// The connection died since the check: dial once more.
+			c.Close()
+			if v, err = d.link(ctx, req.VM, req.SSHConfig); err == nil {
+				v.mu.Lock()
+				c = v.client
+				v.mu.Unlock()
+				ch, err = c.NewChannel()
+			}
+		}
+	}
+	if err != nil {
+		_ = writeJSONLine(conn, errReply(err))
+		return
+	}
+	defer ch.Close()
+	v.mu.Lock()
+	v.clients++
+	v.mu.Unlock()
+	defer func() {
+		v.mu.Lock()
+		v.clients--
+		if v.clients == 0 {
+			v.idleSince = time.Now()
+		}
+		v.mu.Unlock()
+	}()
+	fw := &frameWriter{w: conn}
+	var pty *sshx.PTY
+	if req.PTY != nil {
+		pty = &sshx.PTY{Term: req.PTY.Term, Rows: req.PTY.Rows, Cols: req.PTY.Cols}
+	}
+	stdin, err := ch.Start(req.Command, pty, req.ForwardAgent, streamWriter{fw, frameStdout}, streamWriter{fw, frameStderr})
+	if err != nil {
+		_ = writeJSONLine(conn, errReply(err))
+		return
+	}
+	if err := writeJSONLine(conn, reply{OK: true}); err != nil {
+		return
+	}
+	clientGone := make(chan struct{})
+	go func() {
+		defer close(clientGone)
+		buf := make([]byte, 0, 32<<10)
+		for {
+			typ, p, err := readFrame(r, buf)
+			if err != nil {
+				return
+			}
+			switch typ {
+			case frameStdin:
+				if _, err := stdin.Write(p); err != nil {
+					return
+				}
+			case frameEOF:
+				stdin.Close()
+			case frameResize:
+				if rows, cols, err := fromU32pair(p); err == nil {
+					_ = ch.WindowChange(rows, cols)
+				}
+			}
+		}
+	}()
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, err := ch.Wait()
+		done <- result{code, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			_ = fw.write(frameLost, []byte(res.err.Error()))
+		} else {
+			_ = fw.write(frameExit, binary.BigEndian.AppendUint32(nil, uint32(int32(res.code))))
+		}
+		_ = conn.CloseWrite()
+		// Let the client read the status before the socket closes.
+		select {
+		case <-clientGone:
+		case <-time.After(2 * time.Second):
+		}
+	case <-clientGone:
+		// The client left (detached terminal, Ctrl-C, crash): end the
+		// channel; a Zellij client then detaches and the session lives on.
+	}
+}

@@ -1,0 +1,164 @@
+package broker
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// The broker process and its clients talk over a unix socket. A client
+// sends one JSON request line and reads one JSON reply line; for a session,
+// both sides then exchange frames: a type byte, a big-endian uint32 length
+// and the payload.
+const (
+	frameStdin  = 'i' // client → broker: stdin bytes
+	frameEOF    = 'e' // client → broker: stdin closed
+	frameResize = 'w' // client → broker: rows, cols (uint32 each)
+	frameStdout = 'o' // broker → client: stdout bytes
+	frameStderr = 'x' // broker → client: stderr bytes
+	frameExit   = 's' // broker → client: exit status (int32)
+	frameLost   = 'l' // broker → client: the SSH link dropped (message)
+)
+
+// maxFrame bounds one frame's payload.
+const maxFrame = 1 << 20
+
+// request is what a client asks of the broker.
+type request struct {
+	Op string `json:"op"` // "session", "output", "status", "ping"
+	// VM is the Lima instance name; SSHConfig the ssh.config Lima wrote.
+	VM        string `json:"vm,omitempty"`
+	SSHConfig string `json:"sshConfig,omitempty"`
+	Command   string `json:"command,omitempty"`
+	// PTY, if set, requests a pseudo-terminal.
+	PTY          *ptyRequest `json:"pty,omitempty"`
+	ForwardAgent bool        `json:"forwardAgent,omitempty"`
+}
+
+type ptyRequest struct {
+	Term string `json:"term"`
+	Rows int    `json:"rows"`
+	Cols int    `json:"cols"`
+}
+
+// reply answers a request. For errors, Kind says which of sysvm's error
+// types to rebuild on the client side.
+type reply struct {
+	OK    bool        `json:"ok"`
+	Error string      `json:"error,omitempty"`
+	Kind  string      `json:"kind,omitempty"` // "unreachable", "hostkey", "config", "key"
+	VMs   []VMStatus  `json:"vms,omitempty"`
+	PID   int         `json:"pid,omitempty"`
+	Key   *hostKeyErr `json:"hostKey,omitempty"`
+}
+
+type hostKeyErr struct {
+	VM, WantFP, GotFP string
+}
+
+// VMStatus is what the broker knows about one VM's connection.
+type VMStatus struct {
+	VM        string `json:"vm"`
+	Connected bool   `json:"connected"`
+	Clients   int    `json:"clients"`
+	// Since is when the current connection was made, RFC 3339.
+	Since string `json:"since,omitempty"`
+	// IdleSince is when the last client left, RFC 3339; empty while used.
+	IdleSince string `json:"idleSince,omitempty"`
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func readJSONLine(r *bufio.Reader, v any) error {
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(line, v)
+}
+
+// frameWriter writes frames; safe for concurrent use.
+type frameWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (f *frameWriter) write(typ byte, payload []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for len(payload) > maxFrame {
+		if err := f.writeOne(typ, payload[:maxFrame]); err != nil {
+			return err
+		}
+		payload = payload[maxFrame:]
+	}
+	return f.writeOne(typ, payload)
+}
+
+func (f *frameWriter) writeOne(typ byte, payload []byte) error {
+	var hdr [5]byte
+	hdr[0] = typ
+	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
+	if _, err := f.w.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := f.w.Write(payload)
+	return err
+}
+
+// streamWriter turns writes into frames of one type.
+type streamWriter struct {
+	f   *frameWriter
+	typ byte
+}
+
+func (s streamWriter) Write(p []byte) (int, error) {
+	if err := s.f.write(s.typ, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func readFrame(r *bufio.Reader, buf []byte) (byte, []byte, error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return 0, nil, err
+	}
+	n := binary.BigEndian.Uint32(hdr[1:])
+	if n > maxFrame {
+		return 0, nil, fmt.Errorf("frame of %d bytes is too large", n)
+	}
+	if cap(buf) < int(n) {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return 0, nil, err
+	}
+	return hdr[0], buf, nil
+}
+
+func u32pair(a, b int) []byte {
+	var p [8]byte
+	binary.BigEndian.PutUint32(p[:4], uint32(a))
+	binary.BigEndian.PutUint32(p[4:], uint32(b))
+	return p[:]
+}
+
+func fromU32pair(p []byte) (int, int, error) {
+	if len(p) != 8 {
+		return 0, 0, errors.New("bad resize frame")
+	}
+	return int(binary.BigEndian.Uint32(p[:4])), int(binary.BigEndian.Uint32(p[4:])), nil
+}
