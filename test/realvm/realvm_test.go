@@ -1,0 +1,351 @@
+//go:build realvm
+
+// Package realvm runs sysvm end to end against a real Lima VM: real
+// limactl, real QEMU (software emulation) and a real Debian guest. It is
+// run by test/realvm/run.sh, which builds and caches Lima and the guest
+// image and exports where they are.
+package realvm
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysvm/sysvm/test/term"
+)
+
+const (
+	user     = "sysvmtest"
+	limaHome = "/tmp/svrl"       // short: Lima puts sockets under it
+	projDir  = "/tmp/svrp/demo"  // mounted at the same path in the guest
+	vmName   = "demo-dev"
+	qemuTCG  = "qemu-system-x86_64 -machine q35,vmport=off -accel tcg,thread=multi,tb-size=512"
+)
+
+// rig is the environment every command of the scenario runs in.
+type rig struct {
+	t      *testing.T
+	prefix string // Lima prefix (bin/limactl)
+	image  string // guest image directory
+	bin    string // directory with the sysvm binary
+	home   string
+}
+
+func newRig(t *testing.T) *rig {
+	if os.Geteuid() != 0 {
+		t.Fatal("run as root through test/realvm/run.sh: limactl must run as the user sysvmtest")
+	}
+	r := &rig{t: t, prefix: os.Getenv("SYSVM_LIMA_PREFIX"), image: os.Getenv("SYSVM_IMAGE_DIR"), home: "/home/" + user}
+	if r.prefix == "" || r.image == "" {
+		t.Fatal("SYSVM_LIMA_PREFIX and SYSVM_IMAGE_DIR must be set: run test/realvm/run.sh")
+	}
+	// A world-readable directory for the sysvm binary (t.TempDir is 0700).
+	r.bin = "/tmp/svrbin"
+	must(t, os.RemoveAll(r.bin))
+	must(t, os.MkdirAll(r.bin, 0o755))
+	build := exec.Command("go", "build", "-o", filepath.Join(r.bin, "sysvm"), "github.com/sysvm/sysvm/cmd/sysvm")
+	build.Stderr = os.Stderr
+	must(t, build.Run())
+	// Fresh LIMA_HOME and project, owned by the test user.
+	r.asRoot("rm", "-rf", limaHome, filepath.Dir(projDir), r.home+"/.local/state/sysvm")
+	r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", limaHome, filepath.Dir(projDir), projDir)
+	cmdline, err := os.ReadFile(filepath.Join(r.image, "kernel-cmdline"))
+	must(t, err)
+	cfg := fmt.Sprintf(`# the demo project of the real-VM suite
+cpus: 2
+memory: 2GiB
+disk: 8GiB
+lima:
+  cpuType:
+    x86_64: max
+  firmware:
+    legacyBIOS: true
+  images:
+    - location: %[1]s/debian-12-lima.qcow2
+      arch: x86_64
+      kernel:
+        location: %[1]s/vmlinuz
+        arch: x86_64
+        cmdline: %[2]q
+      initrd:
+        location: %[1]s/initrd.img
+        arch: x86_64
+`, r.image, strings.TrimSpace(string(cmdline)))
+	r.writeAsUser(filepath.Join(projDir, "sysvm.yaml"), cfg)
+	r.writeAsUser(filepath.Join(projDir, "notes.txt"), "the user's work\n")
+	t.Cleanup(func() {
+		r.run("limactl", "delete", "-f", vmName)
+		r.run("limactl", "delete", "-f", "raw")
+		exec.Command("pkill", "-u", user, "-f", "sysvm broker serve").Run()
+	})
+	return r
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *rig) asRoot(args ...string) {
+	r.t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		r.t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+}
+
+func (r *rig) writeAsUser(path, body string) {
+	r.t.Helper()
+	must(r.t, os.WriteFile(path, []byte(body), 0o644))
+	r.asRoot("chown", user+":"+user, path)
+}
+
+// env is the test user's environment for sysvm and limactl.
+func (r *rig) env() []string {
+	return []string{
+		"PATH=" + r.bin + ":" + r.prefix + "/bin:/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + r.home, "USER=" + user, "LOGNAME=" + user,
+		"LIMA_HOME=" + limaHome, "QEMU_SYSTEM_X86_64=" + qemuTCG,
+		"TERM=xterm-256color", "LANG=C.UTF-8",
+		"SYSVM_START_TIMEOUT=15m",
+	}
+}
+
+// cmd builds a command run as the test user in the project directory.
+func (r *rig) cmd(args ...string) *exec.Cmd {
+	full := append([]string{"-u", user, "--", "env", "-i"}, r.env()...)
+	full = append(full, "sh", "-c", `cd "$0" && exec "$@"`, projDir)
+	c := exec.Command("runuser", append(full, args...)...)
+	return c
+}
+
+// run runs a command as the test user and returns its output and exit code.
+func (r *rig) run(args ...string) (string, string, int) {
+	c := r.cmd(args...)
+	var o, e strings.Builder
+	c.Stdout, c.Stderr = &o, &e
+	err := c.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		r.t.Fatalf("%v: %v", args, err)
+	}
+	return o.String(), e.String(), code
+}
+
+func (r *rig) ok(args ...string) string {
+	r.t.Helper()
+	out, errOut, code := r.run(args...)
+	if code != 0 {
+		r.t.Fatalf("%v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out, errOut)
+	}
+	return out
+}
+
+type status struct {
+	Project, VM, State, SessionState string
+	SSHPort                          int `json:"sshPort"`
+}
+
+func (r *rig) status() status {
+	r.t.Helper()
+	var s status
+	must(r.t, json.Unmarshal([]byte(r.ok("sysvm", "status", "--json")), &s))
+	return s
+}
+
+// timed runs a command and returns how long it took.
+func (r *rig) timed(args ...string) (time.Duration, string) {
+	r.t.Helper()
+	start := time.Now()
+	out, errOut, code := r.run(args...)
+	d := time.Since(start)
+	if code != 0 {
+		r.t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errOut)
+	}
+	return d, errOut
+}
+
+// attach starts `sysvm attach` in a real terminal and waits for the shell
+// in the project's session to answer.
+func (r *rig) attach(t *testing.T) *term.Term {
+	tm := term.Start(t, r.cmd("sysvm", "attach"))
+	r.answer(tm, "echo ready-$((40+2))", "ready-42", 15*time.Minute)
+	return tm
+}
+
+// answer types a command into the session and waits for want.
+func (r *rig) answer(tm *term.Term, cmd, want string, timeout time.Duration) {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		mark := tm.Mark()
+		tm.Line(cmd)
+		wait := 10 * time.Second
+		if time.Until(deadline) < wait {
+			wait = time.Until(deadline)
+		}
+		if waitFor(tm, mark, want, wait) {
+			return
+		}
+		if time.Now().After(deadline) || tm.Exited() {
+			r.t.Fatalf("no %q after typing %q; screen:\n%s", want, cmd, tail(tm.Output()))
+		}
+	}
+}
+
+func waitFor(tm *term.Term, mark int, want string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if out := tm.Output(); len(out) > mark && strings.Contains(out[mark:], want) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+func tail(s string) string {
+	if len(s) > 3000 {
+		return s[len(s)-3000:]
+	}
+	return s
+}
+
+// detach leaves the session with the stand-in's detach key (tmux's C-b d).
+func detach(t *testing.T, tm *term.Term) int {
+	tm.Write("\x02d")
+	return tm.ExitCode(30 * time.Second)
+}
+
+func TestScenario(t *testing.T) {
+	r := newRig(t)
+	figures := map[string]string{}
+	defer func() {
+		keys := make([]string, 0, len(figures))
+		for k := range figures {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			t.Logf("figures: %s = %s", k, figures[k])
+		}
+	}()
+
+	// Cold up creates the VM from the generated config, with progress.
+	cold, progress := r.timed("sysvm", "up")
+	figures["cold sysvm up (create)"] = cold.Round(time.Second).String()
+	if !strings.Contains(progress, "sysvm: creating demo-dev") || !strings.Contains(progress, "demo-dev is running") {
+		t.Errorf("no boot progress on stderr:\n%s", progress)
+	}
+	if _, err := os.Stat(filepath.Join(projDir, ".lima", "config.yaml")); err != nil {
+		t.Errorf("sysvm up did not write .lima/config.yaml: %v", err)
+	}
+	st := r.status()
+	if st.State != "Running" || st.VM != vmName {
+		t.Fatalf("status after up = %+v", st)
+	}
+	port1 := st.SSHPort
+
+	// Attach lands in the project's session through sysvm's own SSH.
+	tm := r.attach(t)
+	r.answer(tm, "echo in-vm=$SYSINIT_IN_VM project=$PROJECT_NAME pwd=$(pwd)", "in-vm=1 project=demo pwd="+projDir, time.Minute)
+	r.answer(tm, "echo written-in-guest > from-guest.txt && echo wrote-ok", "wrote-ok", time.Minute)
+	r.answer(tm, "sleep 100000 & echo bg-started", "bg-started", time.Minute)
+	if b, err := os.ReadFile(filepath.Join(projDir, "from-guest.txt")); err != nil || string(b) != "written-in-guest\n" {
+		t.Errorf("file written in the VM is not on the host: %q, %v", b, err)
+	}
+	if _, errOut, _ := r.run("pgrep", "-u", user, "-f", "limactl shell"); errOut != "" {
+		t.Logf("pgrep: %s", errOut)
+	}
+	if code := detach(t, tm); code != 0 {
+		t.Errorf("detach: sysvm exited %d, want 0", code)
+	}
+
+	// Attach again: the same session, the background process still runs.
+	tm = r.attach(t)
+	r.answer(tm, "pgrep -f 'sleep 100000' >/dev/null && echo STILL-RUNNING", "STILL-RUNNING", time.Minute)
+
+	// Kill the SSH connection serving the session: sysvm reconnects by itself.
+	mark := tm.Mark()
+	r.ok("ssh", "-F", limaHome+"/"+vmName+"/ssh.config", "lima-"+vmName, "--",
+		// The bracket keeps the pattern from matching this command line itself.
+		"sudo pkill -KILL -f 'sshd: "+user[:len(user)-1]+"["+user[len(user)-1:]+"]@pts' ; true")
+	if !waitFor(tm, mark, "reconnecting", 60*time.Second) {
+		t.Fatalf("no reconnect message after the SSH connection was killed; screen:\n%s", tail(tm.Output()))
+	}
+	r.answer(tm, "pgrep -f 'sleep 100000' >/dev/null && echo SAME-SESSION", "SAME-SESSION", 2*time.Minute)
+	detach(t, tm)
+
+	// Warm entry figures: sysvm shell against OpenSSH's multiplexed
+	// connection and limactl shell, measured in the same run.
+	bench := func(name string, args ...string) time.Duration {
+		r.ok(args...) // warm-up
+		var ds []time.Duration
+		for i := 0; i < 7; i++ {
+			d, _ := r.timed(args...)
+			ds = append(ds, d)
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		med := ds[len(ds)/2]
+		figures["warm "+name+" (median of 7)"] = med.Round(time.Millisecond).String()
+		return med
+	}
+	sv := bench("sysvm shell -- true", "sysvm", "shell", "--", "true")
+	ssh := bench("ssh -F ssh.config true", "ssh", "-F", limaHome+"/"+vmName+"/ssh.config", "lima-"+vmName, "true")
+	lsh := bench("limactl shell true", "limactl", "shell", "--workdir", "/", vmName, "true")
+	figures["ratio sysvm/ssh"] = fmt.Sprintf("%.2f (goal <= 1.3)", float64(sv)/float64(ssh))
+	figures["ratio sysvm/limactl shell"] = fmt.Sprintf("%.2f (goal <= 0.5)", float64(sv)/float64(lsh))
+
+	// Stop, then attach starts the VM again (a new SSH port) and attaches.
+	r.ok("sysvm", "stop")
+	if st := r.status(); st.State != "Stopped" {
+		t.Fatalf("status after stop = %+v", st)
+	}
+	restart := time.Now()
+	tm = r.attach(t)
+	figures["restart by attach"] = time.Since(restart).Round(time.Second).String()
+	r.answer(tm, "cat from-guest.txt", "written-in-guest", time.Minute)
+	detach(t, tm)
+	if st := r.status(); st.State != "Running" || st.SSHPort == port1 {
+		t.Errorf("after restart: %+v (old port %d): want Running on a new port", st, port1)
+	}
+
+	// Destroy: the VM is gone, the project's files are untouched, and the
+	// pinned host key is forgotten.
+	r.ok("sysvm", "destroy", "--yes")
+	if st := r.status(); st.State != "NotCreated" {
+		t.Errorf("status after destroy = %+v", st)
+	}
+	for _, f := range []string{"notes.txt", "from-guest.txt", "sysvm.yaml", ".lima/config.yaml"} {
+		if _, err := os.Stat(filepath.Join(projDir, f)); err != nil {
+			t.Errorf("destroy touched the project: %s: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(r.home + "/.local/state/sysvm/hostkeys/" + vmName); !os.IsNotExist(err) {
+		t.Errorf("the host key pin survived destroy: %v", err)
+	}
+
+	// Cold up again, against raw limactl start of the same config.
+	cold2, _ := r.timed("sysvm", "up")
+	figures["cold sysvm up (create, 2nd)"] = cold2.Round(time.Second).String()
+	r.ok("sysvm", "shell", "--", "true") // pins the new VM's key
+	if _, err := os.Stat(r.home + "/.local/state/sysvm/hostkeys/" + vmName); err != nil {
+		t.Errorf("no host key pinned for the recreated VM: %v", err)
+	}
+	r.ok("sysvm", "destroy", "--yes")
+	raw, _ := r.timed("limactl", "start", "--name=raw", "--tty=false", "--timeout=15m", filepath.Join(projDir, ".lima", "config.yaml"))
+	figures["cold raw limactl start"] = raw.Round(time.Second).String()
+	best := math.Min(float64(cold), float64(cold2))
+	figures["ratio cold sysvm up/limactl start"] = fmt.Sprintf("%.3f (goal <= 1.02; boots vary by several seconds)", best/float64(raw))
+	r.ok("limactl", "delete", "-f", "raw")
+}
