@@ -228,4 +228,3 @@ func exitStatus(err error) (int, error) {
 	}
 	return -1, &LostError{Err: err}
 }
-
