@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Bad input gets a clear error that says what to do, and nothing is lost.
+func TestBadInput(t *testing.T) {
+	e := newEnv(t)
+
+	t.Run("missing directory", func(t *testing.T) {
+		r := e.run(e.Root, "up", filepath.Join(e.Root, "nope", "here"))
+		if r.ExitCode != 1 || !strings.Contains(r.Stderr, "does not exist") || !strings.Contains(r.Stderr, "hint:") {
+			t.Errorf("%s", r)
+		}
+	})
+
+	t.Run("corrupt lima config", func(t *testing.T) {
+		dir := e.project("corrupt", "")
+		path := filepath.Join(dir, ".lima", "config.yaml")
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		broken := "vmType: qemu\ncpus: [2\nmemory: 4GiB\n"
+		os.WriteFile(path, []byte(broken), 0o644)
+		r := e.run(dir, "up")
+		if r.ExitCode != 1 || !strings.Contains(r.Stderr, path) || !strings.Contains(r.Stderr, "line") {
+			t.Errorf("want the file and line named: %s", r)
+		}
+		if b, _ := os.ReadFile(path); string(b) != broken {
+			t.Error("the broken config was overwritten")
+		}
+		if e.creates("corrupt-dev") != 0 {
+			t.Error("a VM was created from a broken config")
+		}
+	})
+
+	t.Run("bad sysvm.yaml", func(t *testing.T) {
+		dir := e.project("typo", "cpuz: 4\n")
+		r := e.run(dir, "up")
+		if r.ExitCode != 1 || !strings.Contains(r.Stderr, "cpuz") {
+			t.Errorf("%s", r)
+		}
+	})
+
+	t.Run("bad settings", func(t *testing.T) {
+		dir := e.project("badset", "")
+		r := e.run(dir, "up", "--port", "22")
+		if r.ExitCode != 2 || !strings.Contains(r.Stderr, "22") {
+			t.Errorf("want a usage error naming the port: %s", r)
+		}
+	})
+
+	t.Run("limactl missing", func(t *testing.T) {
+		dir := e.project("nolima", "")
+		c := e.cmd(dir, "up")
+		c.Env = append(c.Env, "LIMACTL=", "PATH=/usr/bin:/bin")
+		r := runCmd(c)
+		if r.ExitCode != 1 || !strings.Contains(r.Stderr, "limactl was not found") || !strings.Contains(r.Stderr, "hint: install Lima") {
+			t.Errorf("%s", r)
+		}
+	})
+
+	t.Run("limactl start fails", func(t *testing.T) {
+		dir := e.project("fails", "")
+		c := e.cmd(dir, "up")
+		c.Env = append(c.Env, "FAKELIMA_START_FAIL=1")
+		r := runCmd(c)
+		if r.ExitCode != 1 || !strings.Contains(r.Stderr, "ha.stderr.log") {
+			t.Errorf("want limactl's own reason: %s", r)
+		}
+		// Nothing was lost: a plain up now succeeds.
+		e.ok(dir, "up")
+	})
+
+	t.Run("limactl start hangs past its timeout", func(t *testing.T) {
+		dir := e.project("hangs", "")
+		c := e.cmd(dir, "up")
+		c.Env = append(c.Env, "FAKELIMA_START_HANG=1", "SYSVM_START_TIMEOUT=2s")
+		start := time.Now()
+		r := runCmd(c)
+		if r.ExitCode != 1 || !strings.Contains(r.Stderr, "did not become ready within 2s") && !strings.Contains(r.Stderr, "running") {
+			t.Errorf("%s", r)
+		}
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("sysvm waited %s", d)
+		}
+	})
+
+	t.Run("broken instance", func(t *testing.T) {
+		dir := e.project("broken", "")
+		c := e.cmd(dir, "up")
+		c.Env = append(c.Env, "FAKELIMA_LEAVE_BROKEN=1")
+		runCmd(c)
+		r := e.run(dir, "up")
+		if r.ExitCode != 1 || !strings.Contains(r.Stderr, "Broken") || !strings.Contains(r.Stderr, "limactl stop -f broken-dev") {
+			t.Errorf("want the recovery command: %s", r)
+		}
+	})
+}

@@ -1,0 +1,107 @@
+// Package e2e drives the real sysvm binary end to end against the lab: the
+// fake limactl (which starts a real OpenSSH sshd per VM), the Zellij
+// stand-in on tmux, and real terminals.
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sysvm/sysvm/test/lab"
+)
+
+func TestMain(m *testing.M) { lab.Main(m) }
+
+// env is one lab plus the sysvm binary.
+type env struct {
+	*lab.Lab
+	t     *testing.T
+	sysvm string
+}
+
+func newEnv(t *testing.T) *env {
+	l := lab.New(t)
+	e := &env{Lab: l, t: t, sysvm: lab.BuildSysvm(t)}
+	// Each lab has its own broker; make it leave soon after the test.
+	l.Setenv("SYSVM_BROKER_IDLE=20s")
+	t.Cleanup(func() {
+		// Stop this lab's broker, if one was started.
+		exec.Command("pkill", "-f", "-x", e.sysvm+" broker serve").Run()
+	})
+	return e
+}
+
+// project makes a project directory (with a sysvm.yaml marking it) and
+// returns its path.
+func (e *env) project(name, sysvmYAML string) string {
+	e.t.Helper()
+	dir := filepath.Join(e.Root, "p", name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sysvm.yaml"), []byte(sysvmYAML), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return dir
+}
+
+// cmd is sysvm with args, run in dir.
+func (e *env) cmd(dir string, args ...string) *exec.Cmd {
+	c := e.Command(e.sysvm, args...)
+	c.Dir = dir
+	return c
+}
+
+// sysvm runs sysvm in dir.
+func (e *env) run(dir string, args ...string) lab.Result {
+	return lab.RunCmd(e.cmd(dir, args...))
+}
+
+func (e *env) ok(dir string, args ...string) lab.Result {
+	e.t.Helper()
+	r := e.run(dir, args...)
+	if r.ExitCode != 0 {
+		e.t.Fatalf("sysvm %s in %s: %s", strings.Join(args, " "), dir, r)
+	}
+	return r
+}
+
+// Status mirrors `sysvm status --json`.
+type Status struct {
+	Project      string `json:"project"`
+	Dir          string `json:"dir"`
+	VM           string `json:"vm"`
+	State        string `json:"state"`
+	SSHPort      int    `json:"sshPort"`
+	Config       string `json:"config"`
+	ConfigEdited bool   `json:"configEdited"`
+	Session      string `json:"session"`
+	SessionState string `json:"sessionState"`
+}
+
+func (e *env) status(dir string) Status {
+	e.t.Helper()
+	r := e.ok(dir, "status", "--json")
+	var s Status
+	if err := json.Unmarshal([]byte(r.Stdout), &s); err != nil {
+		e.t.Fatalf("status --json: %v\n%s", err, r.Stdout)
+	}
+	return s
+}
+
+// creates counts `limactl start --name=VM FILE` calls: VM creations.
+func (e *env) creates(vm string) int {
+	n := 0
+	for _, c := range e.Calls() {
+		if strings.HasPrefix(c, "start ") && strings.Contains(c, " --name="+vm+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+func runCmd(c *exec.Cmd) lab.Result { return lab.RunCmd(c) }
