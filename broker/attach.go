@@ -81,9 +81,7 @@ func (b *Broker) Connect(ctx context.Context, inst *lima.Instance, wait time.Dur
 			return l, nil
 		}
 		var ur *sshx.UnreachableError
-		var ce *sshx.ConfigError
-		retry := errors.As(err, &ur) || (errors.As(err, &ce) && errors.Is(err, os.ErrNotExist))
-		if !retry || time.Now().After(deadline) {
+		if !errors.As(err, &ur) || time.Now().After(deadline) {
 			return nil, b.sshError(inst, err)
 		}
 		select {
@@ -121,6 +119,8 @@ func (b *Broker) sshError(inst *lima.Instance, err error) error {
 		return hint(fmt.Errorf("%w: %v", ErrUnreachable, err), "sysvm status", "limactl list "+inst.Name)
 	case errors.As(err, &ce):
 		return hint(err, fmt.Sprintf("restart the VM so Lima writes it again: sysvm stop && sysvm up  (or limactl stop -f %s)", inst.Name))
+	case errors.As(err, new(*sshx.KeyError)):
+		return hint(err, "Lima keeps it in $LIMA_HOME/_config/user; check that it is readable, or restore it and restart the VM")
 	}
 	return err
 }
@@ -215,7 +215,7 @@ func (b *Broker) attachOnce(ctx context.Context, c link, p *project.Project, lay
 	if err != nil {
 		return -1, err
 	}
-	return t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: true, Term: o.Term, ForwardAgent: c.ForwardAgent()})
+	return t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: true, Term: o.Term, ForwardAgent: c.ForwardAgent(), AuthSock: os.Getenv("SSH_AUTH_SOCK")})
 }
 
 // Sessions lists the Zellij sessions in the running VM.
@@ -285,7 +285,7 @@ func (b *Broker) Shell(ctx context.Context, p *project.Project, s limaconfig.Set
 	if err != nil {
 		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
-	code, err := t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, ForwardAgent: l.ForwardAgent()})
+	code, err := t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, ForwardAgent: l.ForwardAgent(), AuthSock: os.Getenv("SSH_AUTH_SOCK")})
 	var lost *sshx.LostError
 	if errors.As(err, &lost) {
 		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)

@@ -166,7 +166,7 @@ func (d *Daemon) handle(ctx context.Context, conn *net.UnixConn) {
 	defer conn.Close()
 	d.begin()
 	defer d.end()
-	r := bufio.NewReader(conn)
+	r := bufio.NewReaderSize(conn, 64<<10)
 	if uid, err := peerUID(conn); err != nil || uid != os.Getuid() {
 		_ = writeJSONLine(conn, reply{Error: "permission denied: the sysvm broker serves only its own user"})
 		d.logf("refused a connection from another user", "uid", uid, "err", err)
@@ -205,6 +205,8 @@ func errReply(err error) reply {
 		rep.Key = &hostKeyErr{VM: hk.VM, WantFP: hk.WantFP, GotFP: hk.GotFP}
 	case errors.As(err, &ur):
 		rep.Kind = "unreachable"
+	case errors.As(err, new(*sshx.KeyError)):
+		rep.Kind = "key"
 	case errors.As(err, &ce):
 		rep.Kind = "config"
 		if errors.Is(err, os.ErrNotExist) {
@@ -323,7 +325,7 @@ func (d *Daemon) session(ctx context.Context, conn *net.UnixConn, r *bufio.Reade
 	if req.PTY != nil {
 		pty = &sshx.PTY{Term: req.PTY.Term, Rows: req.PTY.Rows, Cols: req.PTY.Cols}
 	}
-	stdin, err := ch.Start(req.Command, pty, req.ForwardAgent, streamWriter{fw, frameStdout}, streamWriter{fw, frameStderr})
+	stdin, err := ch.Start(req.Command, pty, req.AuthSock, streamWriter{fw, frameStdout}, streamWriter{fw, frameStderr})
 	if err != nil {
 		_ = writeJSONLine(conn, errReply(err))
 		return

@@ -56,16 +56,16 @@ type daemonChannel struct {
 	err  error
 }
 
-func (ch *daemonChannel) Start(cmd string, pty *sshx.PTY, fwd bool, stdout, stderr io.Writer) (io.WriteCloser, error) {
+func (ch *daemonChannel) Start(cmd string, pty *sshx.PTY, authSock string, stdout, stderr io.Writer) (io.WriteCloser, error) {
 	conn, err := net.DialTimeout("unix", ch.link.sock, 2*time.Second)
 	if err != nil {
 		return nil, &sshx.LostError{Err: fmt.Errorf("the sysvm broker is gone: %w", err)}
 	}
-	req := request{Op: "session", VM: ch.link.vm, SSHConfig: ch.link.cfgPath, Command: cmd, ForwardAgent: fwd}
+	req := request{Op: "session", VM: ch.link.vm, SSHConfig: ch.link.cfgPath, Command: cmd, AuthSock: authSock}
 	if pty != nil {
 		req.PTY = &ptyRequest{Term: pty.Term, Rows: pty.Rows, Cols: pty.Cols}
 	}
-	r := bufio.NewReader(conn)
+	r := bufio.NewReaderSize(conn, 64<<10)
 	var rep reply
 	if err := writeJSONLine(conn, req); err == nil {
 		err = readJSONLine(r, &rep)
@@ -151,6 +151,8 @@ func (r reply) err() error {
 		return &sshx.UnreachableError{Addr: "the VM's SSH port", Err: msg}
 	case "config":
 		return &sshx.ConfigError{Path: "ssh.config", Err: msg}
+	case "key":
+		return &sshx.KeyError{Path: "the VM's SSH key", Err: msg}
 	case "config-missing":
 		return &sshx.ConfigError{Path: "ssh.config", Err: fmt.Errorf("%v: %w", msg, os.ErrNotExist)}
 	}
@@ -297,7 +299,7 @@ func output(ctx context.Context, l link, cmd string, stdin []byte) ([]byte, []by
 	}
 	defer ch.Close()
 	var o, e syncBuffer
-	in, err := ch.Start(cmd, nil, false, &o, &e)
+	in, err := ch.Start(cmd, nil, "", &o, &e)
 	if err != nil {
 		return nil, nil, -1, err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 )
 
@@ -36,7 +37,8 @@ type request struct {
 	Command   string `json:"command,omitempty"`
 	// PTY, if set, requests a pseudo-terminal.
 	PTY          *ptyRequest `json:"pty,omitempty"`
-	ForwardAgent bool        `json:"forwardAgent,omitempty"`
+	// AuthSock is the client's SSH agent, forwarded when set.
+	AuthSock string `json:"authSock,omitempty"`
 }
 
 type ptyRequest struct {
@@ -110,10 +112,9 @@ func (f *frameWriter) writeOne(typ byte, payload []byte) error {
 	var hdr [5]byte
 	hdr[0] = typ
 	binary.BigEndian.PutUint32(hdr[1:], uint32(len(payload)))
-	if _, err := f.w.Write(hdr[:]); err != nil {
-		return err
-	}
-	_, err := f.w.Write(payload)
+	// One writev for header and payload: half the syscalls of two writes.
+	bufs := net.Buffers{hdr[:], payload}
+	_, err := bufs.WriteTo(f.w)
 	return err
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -50,6 +51,9 @@ type Client struct {
 	Config *Config
 	done   chan struct{}
 	dead   chan struct{}
+
+	agentOnce sync.Once
+	agentErr  error
 }
 
 // Dead is closed when the connection has ended, for whatever reason.
@@ -76,11 +80,11 @@ func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 	}
 	keyPEM, err := os.ReadFile(cfg.IdentityFile)
 	if err != nil {
-		return nil, fmt.Errorf("reading the VM's SSH key: %w", err)
+		return nil, &KeyError{Path: cfg.IdentityFile, Err: err}
 	}
 	signer, err := ssh.ParsePrivateKey(keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the VM's SSH key %s: %w", cfg.IdentityFile, err)
+		return nil, &KeyError{Path: cfg.IdentityFile, Err: err}
 	}
 	auths := []ssh.AuthMethod{ssh.PublicKeys(signer)}
 	cc := &ssh.ClientConfig{
@@ -121,14 +125,17 @@ func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 	return c, nil
 }
 
-// ForwardAgent forwards the local SSH agent on a session, if one runs.
-func (c *Client) ForwardAgent(s *ssh.Session) error {
-	sock := os.Getenv("SSH_AUTH_SOCK")
+// ForwardAgent forwards the SSH agent listening on sock on a session.
+// Agent channels opened by the VM are served from sock; Go's agent package
+// registers that handler once per connection, so the first session's
+// socket serves the connection.
+func (c *Client) ForwardAgent(s *ssh.Session, sock string) error {
 	if sock == "" {
 		return errors.New("ForwardAgent is set but SSH_AUTH_SOCK is not")
 	}
-	if err := agent.ForwardToRemote(c.Client, sock); err != nil {
-		return err
+	c.agentOnce.Do(func() { c.agentErr = agent.ForwardToRemote(c.Client, sock) })
+	if c.agentErr != nil {
+		return c.agentErr
 	}
 	return agent.RequestAgentForwarding(s)
 }
@@ -177,6 +184,15 @@ func (c *Client) keepAlive(every time.Duration) {
 		}
 	}
 }
+
+// KeyError means the identity Lima's ssh.config names cannot be used.
+type KeyError struct {
+	Path string
+	Err  error
+}
+
+func (e *KeyError) Error() string { return fmt.Sprintf("the VM's SSH key %s cannot be used: %v", e.Path, e.Err) }
+func (e *KeyError) Unwrap() error { return e.Err }
 
 // UnreachableError means the VM did not answer on its SSH port.
 type UnreachableError struct {

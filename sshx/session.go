@@ -78,6 +78,8 @@ type Session struct {
 	Term string
 	// ForwardAgent forwards the local SSH agent.
 	ForwardAgent bool
+	// AuthSock is the local agent's socket ($SSH_AUTH_SOCK).
+	AuthSock string
 }
 
 // PTY is a pseudo-terminal request.
@@ -91,7 +93,8 @@ type PTY struct {
 type Channel interface {
 	// Start starts cmd, with a PTY when pty is not nil, writing its output
 	// to stdout and stderr; it returns the command's stdin.
-	Start(cmd string, pty *PTY, forwardAgent bool, stdout, stderr io.Writer) (io.WriteCloser, error)
+	// authSock, when not empty, is the local agent to forward.
+	Start(cmd string, pty *PTY, authSock string, stdout, stderr io.Writer) (io.WriteCloser, error)
 	// WindowChange reports a new terminal size.
 	WindowChange(rows, cols int) error
 	// Wait returns the exit status, or a *LostError when the command
@@ -115,7 +118,14 @@ func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) 
 			pty.Term = "xterm-256color"
 		}
 	}
-	stdin, err := ch.Start(s.Command, pty, s.ForwardAgent, t.Out, t.Err)
+	sock := ""
+	if s.ForwardAgent {
+		sock = s.AuthSock
+		if sock == "" {
+			fmt.Fprintln(t.Err, "sysvm: warning: the VM forwards the SSH agent, but SSH_AUTH_SOCK is not set")
+		}
+	}
+	stdin, err := ch.Start(s.Command, pty, sock, t.Out, t.Err)
 	if err != nil {
 		return -1, err
 	}
@@ -187,9 +197,9 @@ type sshChannel struct {
 	s *ssh.Session
 }
 
-func (ch *sshChannel) Start(cmd string, pty *PTY, forwardAgent bool, stdout, stderr io.Writer) (io.WriteCloser, error) {
-	if forwardAgent {
-		if err := ch.c.ForwardAgent(ch.s); err != nil {
+func (ch *sshChannel) Start(cmd string, pty *PTY, authSock string, stdout, stderr io.Writer) (io.WriteCloser, error) {
+	if authSock != "" {
+		if err := ch.c.ForwardAgent(ch.s, authSock); err != nil {
 			fmt.Fprintf(stderr, "sysvm: warning: agent forwarding: %v\r\n", err)
 		}
 	}

@@ -55,7 +55,7 @@ func (e *env) attach(dir string, extraEnv []string, args ...string) *term.Term {
 }
 
 // answer types cmd until want appears (the shell may not be ready at once).
-func answer(t *testing.T, tm *term.Term, cmd, want string, timeout time.Duration) string {
+func answer(t testing.TB, tm *term.Term, cmd, want string, timeout time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -76,7 +76,7 @@ func answer(t *testing.T, tm *term.Term, cmd, want string, timeout time.Duration
 }
 
 // detach presses the stand-in's detach key and returns sysvm's exit code.
-func detach(t *testing.T, tm *term.Term) int {
+func detach(t testing.TB, tm *term.Term) int {
 	t.Helper()
 	tm.Write("\x02d")
 	return tm.ExitCode(20 * time.Second)
@@ -332,5 +332,33 @@ func TestAttachFresh(t *testing.T) {
 	detach(t, tm)
 	if b, _ := os.ReadFile(origin); strings.TrimSpace(string(b)) != "created" {
 		t.Errorf("attach --fresh: origin %q, want created", b)
+	}
+}
+
+// TestAttachDefaultLayout: a project without a layout of its own gets the
+// built-in one (an editor tab and a shell tab, in the project directory).
+func TestAttachDefaultLayout(t *testing.T) {
+	e := newEnv(t)
+	dir := e.project("deflt", "")
+	tm := term.Start(t, e.cmd(dir, "attach"))
+	var windows string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		windows = e.GuestTmux("deflt-dev", "list-windows", "-a", "-F", "#{window_name} #{pane_current_path}").Stdout
+		if strings.Contains(windows, "shell") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !strings.Contains(windows, "edit "+dir) || !strings.Contains(windows, "shell "+dir) {
+		t.Errorf("windows = %q, want edit and shell tabs in %s", windows, dir)
+	}
+	used, _ := os.ReadFile(filepath.Join(e.GuestDir("deflt-dev"), "sessions", "deflt", "layout"))
+	staged, err := os.ReadFile(strings.TrimSpace(string(used)))
+	if err != nil || !strings.Contains(string(staged), `tab name="edit"`) {
+		t.Errorf("staged layout %q: %v\n%s", used, err, staged)
+	}
+	e.GuestTmux("deflt-dev", "detach-client", "-a")
+	e.GuestTmux("deflt-dev", "detach-client")
+	if code := tm.ExitCode(20 * time.Second); code != 0 {
+		t.Errorf("exit %d after detach", code)
 	}
 }

@@ -19,11 +19,13 @@ func TestMain(m *testing.M) { lab.Main(m) }
 // env is one lab plus the sysvm binary.
 type env struct {
 	*lab.Lab
-	t     *testing.T
+	t     testing.TB
 	sysvm string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvTB(t) }
+
+func newEnvTB(t testing.TB) *env {
 	l := lab.New(t)
 	e := &env{Lab: l, t: t, sysvm: lab.BuildSysvm(t)}
 	// Each lab has its own broker; make it leave soon after the test.

@@ -80,6 +80,10 @@ lima:
 `, r.image, strings.TrimSpace(string(cmdline)))
 	r.writeAsUser(filepath.Join(projDir, "sysvm.yaml"), cfg)
 	r.writeAsUser(filepath.Join(projDir, "notes.txt"), "the user's work\n")
+	// A layout with a shell first, so the test can type into it (the
+	// default one opens an editor first).
+	r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", filepath.Join(projDir, ".sysvm"))
+	r.writeAsUser(filepath.Join(projDir, ".sysvm", "layout.kdl"), "layout {\n    tab name=\"main\" focus=true {\n        pane\n    }\n    tab name=\"edit\" {\n        pane\n    }\n}\n")
 	t.Cleanup(func() {
 		r.run("limactl", "delete", "-f", vmName)
 		r.run("limactl", "delete", "-f", "raw")
