@@ -36,7 +36,7 @@ type request struct {
 	SSHConfig string `json:"sshConfig,omitempty"`
 	Command   string `json:"command,omitempty"`
 	// PTY, if set, requests a pseudo-terminal.
-	PTY          *ptyRequest `json:"pty,omitempty"`
+	PTY *ptyRequest `json:"pty,omitempty"`
 	// AuthSock is the client's SSH agent, forwarded when set.
 	AuthSock string `json:"authSock,omitempty"`
 }

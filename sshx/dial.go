@@ -191,7 +191,9 @@ type KeyError struct {
 	Err  error
 }
 
-func (e *KeyError) Error() string { return fmt.Sprintf("the VM's SSH key %s cannot be used: %v", e.Path, e.Err) }
+func (e *KeyError) Error() string {
+	return fmt.Sprintf("the VM's SSH key %s cannot be used: %v", e.Path, e.Err)
+}
 func (e *KeyError) Unwrap() error { return e.Err }
 
 // UnreachableError means the VM did not answer on its SSH port.

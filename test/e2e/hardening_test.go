@@ -105,9 +105,9 @@ func TestBrokenSSHSetup(t *testing.T) {
 	key := filepath.Join(e.LimaHome, "_config", "user")
 	origKey, _ := os.ReadFile(key)
 	for _, tt := range []struct {
-		name  string
+		name   string
 		break_ func()
-		want  string
+		want   string
 	}{
 		{"missing ssh.config", func() { os.Remove(cfg) }, "sysvm stop && sysvm up"},
 		{"garbled ssh.config", func() { os.WriteFile(cfg, []byte("Host\n\x00garbage"), 0o600) }, "ssh config"},

@@ -23,8 +23,8 @@ import (
 
 const (
 	user     = "sysvmtest"
-	limaHome = "/tmp/svrl"       // short: Lima puts sockets under it
-	projDir  = "/tmp/svrp/demo"  // mounted at the same path in the guest
+	limaHome = "/tmp/svrl"      // short: Lima puts sockets under it
+	projDir  = "/tmp/svrp/demo" // mounted at the same path in the guest
 	vmName   = "demo-dev"
 	qemuTCG  = "qemu-system-x86_64 -machine q35,vmport=off -accel tcg,thread=multi,tb-size=512"
 )

@@ -143,6 +143,7 @@ exit status (attach, shell).`,
 		a.cmdAttach(), a.cmdShell(), a.cmdSessions(), a.cmdForgetHostKey(),
 		a.cmdHook(), a.cmdDirenvrc(), a.cmdDirenvExport(), a.cmdBroker(),
 		a.cmdVersion(),
+		a.cmdInit(),
 	)
 	return root
 }
