@@ -176,6 +176,7 @@ func TestAttachReconnects(t *testing.T) {
 					t.Fatalf("the session's process died at drop %d", i)
 				}
 			}
+			report(t, "reconnects", drops)
 			if code := detach(t, tm); code != 0 {
 				t.Errorf("detach after %d reconnects: exit %d", drops, code)
 			}
@@ -193,6 +194,7 @@ func TestAttachRestartsStoppedVM(t *testing.T) {
 	e.MustLimactl("stop", "stopme-dev")
 	tm.WaitAfter(mark, `reconnecting`, 20*time.Second)
 	answer(t, tm, "echo restarted-$((1+1))", "restarted-2", 60*time.Second)
+	report(t, "faults_survived", 1)
 	if s := e.status(dir); s.State != "Running" || s.SSHPort == port1 {
 		t.Errorf("after the restart: %+v (old port %d)", s, port1)
 	}

@@ -11,6 +11,11 @@ import (
 // Bad input gets a clear error that says what to do, and nothing is lost.
 func TestBadInput(t *testing.T) {
 	e := newEnv(t)
+	defer func() {
+		if !t.Failed() {
+			report(t, "faults_survived", 7)
+		}
+	}()
 
 	t.Run("missing directory", func(t *testing.T) {
 		r := e.run(e.Root, "up", filepath.Join(e.Root, "nope", "here"))
@@ -31,6 +36,7 @@ func TestBadInput(t *testing.T) {
 		}
 		if b, _ := os.ReadFile(path); string(b) != broken {
 			t.Error("the broken config was overwritten")
+			report(t, "files_lost", 1)
 		}
 		if e.creates("corrupt-dev") != 0 {
 			t.Error("a VM was created from a broken config")

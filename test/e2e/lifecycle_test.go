@@ -86,11 +86,18 @@ func TestLifecycle(t *testing.T) {
 	if s := e.status(dir); s.State != "NotCreated" {
 		t.Errorf("status after destroy = %+v", s)
 	}
+	lost := 0
 	for _, f := range []string{notes, filepath.Join(dir, "sysvm.yaml"), filepath.Join(dir, ".lima", "config.yaml")} {
 		if _, err := os.Stat(f); err != nil {
 			t.Errorf("destroy touched the project: %v", err)
+			lost++
 		}
 	}
+	if b, _ := os.ReadFile(notes); string(b) != "work\n" {
+		t.Errorf("notes changed: %q", b)
+		lost++
+	}
+	report(t, "files_lost", lost)
 }
 
 func TestConcurrentUpCreatesOnce(t *testing.T) {
@@ -110,11 +117,15 @@ func TestConcurrentUpCreatesOnce(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
+	ok := 0
 	for i := range codes {
 		if codes[i] != 0 {
 			t.Errorf("up #%d failed: %s", i, results[i])
+		} else {
+			ok++
 		}
 	}
+	report(t, "concurrent_ups", ok)
 	if c := e.creates("busy-dev"); c != 1 {
 		t.Errorf("%d creates, want exactly 1; calls:\n%s", c, strings.Join(e.Calls(), "\n"))
 	}
