@@ -150,6 +150,9 @@ func (b *Broker) Attach(ctx context.Context, p *project.Project, s limaconfig.Se
 		if err != nil {
 			return -1, err
 		}
+		if attempt > 0 {
+			t.Discard()
+		}
 		code, err := b.attachOnce(ctx, l, p, layout, t, o, attempt == 0)
 		l.Close()
 		var lost *sshx.LostError

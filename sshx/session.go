@@ -62,6 +62,22 @@ func (t *Terminal) pump() {
 	}()
 }
 
+// Discard drops input typed while no session was attached (during a
+// reconnection): keystrokes must not land in a session the user could not see.
+func (t *Terminal) Discard() {
+	t.once.Do(t.pump)
+	for {
+		select {
+		case _, ok := <-t.input:
+			if !ok {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
 // LostError means the session ended without an exit status: the connection
 // dropped, the keepalive gave up, or the server went away.
 type LostError struct{ Err error }

@@ -263,8 +263,8 @@ func TestScenario(t *testing.T) {
 	// Attach lands in the project's session through sysvm's own SSH.
 	tm := r.attach(t)
 	r.answer(tm, "echo in-vm=$SYSINIT_IN_VM project=$PROJECT_NAME pwd=$(pwd)", "in-vm=1 project=demo pwd="+projDir, time.Minute)
-	r.answer(tm, "echo written-in-guest > from-guest.txt && echo wrote-ok", "wrote-ok", time.Minute)
-	r.answer(tm, "sleep 100000 & echo bg-started", "bg-started", time.Minute)
+	r.answer(tm, "echo written-in-guest > from-guest.txt && echo wrote-$((1+1))", "wrote-2", time.Minute)
+	r.answer(tm, "sleep 100000 & echo bg-$((2+1))", "bg-3", time.Minute)
 	if b, err := os.ReadFile(filepath.Join(projDir, "from-guest.txt")); err != nil || string(b) != "written-in-guest\n" {
 		t.Errorf("file written in the VM is not on the host: %q, %v", b, err)
 	}
@@ -277,7 +277,7 @@ func TestScenario(t *testing.T) {
 
 	// Attach again: the same session, the background process still runs.
 	tm = r.attach(t)
-	r.answer(tm, "pgrep -f 'sleep 100000' >/dev/null && echo STILL-RUNNING", "STILL-RUNNING", time.Minute)
+	r.answer(tm, "pgrep -f 'sleep 100000' >/dev/null && echo still-$((3+1))", "still-4", time.Minute)
 
 	// Kill the SSH connection serving the session: sysvm reconnects by itself.
 	mark := tm.Mark()
@@ -287,7 +287,7 @@ func TestScenario(t *testing.T) {
 	if !waitFor(tm, mark, "reconnecting", 60*time.Second) {
 		t.Fatalf("no reconnect message after the SSH connection was killed; screen:\n%s", tail(tm.Output()))
 	}
-	r.answer(tm, "pgrep -f 'sleep 100000' >/dev/null && echo SAME-SESSION", "SAME-SESSION", 2*time.Minute)
+	r.answer(tm, "pgrep -f 'sleep 100000' >/dev/null && echo same-$((4+1))", "same-5", 2*time.Minute)
 	detach(t, tm)
 
 	// Warm entry figures: sysvm shell against OpenSSH's multiplexed
