@@ -233,17 +233,7 @@ func detach(t *testing.T, tm *term.Term) int {
 
 func TestScenario(t *testing.T) {
 	r := newRig(t)
-	figures := map[string]string{}
-	defer func() {
-		keys := make([]string, 0, len(figures))
-		for k := range figures {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			t.Logf("figures: %s = %s", k, figures[k])
-		}
-	}()
+	defer logFigures(t)
 
 	// Cold up creates the VM from the generated config, with progress.
 	cold, progress := r.timed("sysvm", "up")
@@ -347,9 +337,173 @@ func TestScenario(t *testing.T) {
 		t.Errorf("no host key pinned for the recreated VM: %v", err)
 	}
 	r.ok("sysvm", "destroy", "--yes")
-	raw, _ := r.timed("limactl", "start", "--name=raw", "--tty=false", "--timeout=15m", filepath.Join(projDir, ".lima", "config.yaml"))
-	figures["cold raw limactl start"] = raw.Round(time.Second).String()
-	best := math.Min(float64(cold), float64(cold2))
-	figures["ratio cold sysvm up/limactl start"] = fmt.Sprintf("%.3f (goal <= 1.02; boots vary by several seconds)", best/float64(raw))
-	r.ok("limactl", "delete", "-f", "raw")
+	coldUp = cold
+	if cold2 < cold {
+		coldUp = cold2
+	}
+}
+
+// figures are the measurements of the run, printed at the end of each test.
+var figures = map[string]string{}
+
+func logFigures(t *testing.T) {
+	keys := make([]string, 0, len(figures))
+	for k := range figures {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t.Logf("figures: %s = %s", k, figures[k])
+	}
+}
+
+// coldUp is the faster of TestScenario's two cold `sysvm up` runs, for
+// TestContract to compare with a raw `limactl start` of the same config.
+var coldUp time.Duration
+
+
+// observation is what one step of the contract run showed.
+type observation struct {
+	Step   string
+	Exit   int
+	Keys   []string // JSON keys of the instance, for list steps
+	Status string
+	Port   bool // sshLocalPort present and > 0
+}
+
+// contractRun drives one limactl (real or fake) through the steps sysvm
+// relies on and records what it saw.
+func contractRun(t *testing.T, r *rig, limactl, home, cfg string) ([]observation, []string) {
+	var obs []observation
+	run := func(args ...string) (string, string, int) {
+		c := exec.Command("runuser", append([]string{"-u", user, "--", "env", "-i"},
+			append(append(r.env(), "LIMA_HOME="+home), append([]string{limactl}, args...)...)...)...)
+		c.Dir = "/"
+		var o, e strings.Builder
+		c.Stdout, c.Stderr = &o, &e
+		err := c.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return o.String(), e.String(), code
+	}
+	list := func(step string) {
+		out, _, code := run("list", "--json", "c1")
+		o := observation{Step: step, Exit: code}
+		if line := strings.TrimSpace(out); line != "" {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("%s: %s is not one JSON object per line: %v", limactl, step, err)
+			}
+			for k := range m {
+				o.Keys = append(o.Keys, k)
+			}
+			sort.Strings(o.Keys)
+			o.Status, _ = m["status"].(string)
+			p, _ := m["sshLocalPort"].(float64)
+			o.Port = p > 0
+		}
+		obs = append(obs, o)
+	}
+	step := func(name string, args ...string) {
+		_, errOut, code := run(args...)
+		if code != 0 {
+			t.Logf("%s %v: exit %d: %s", limactl, args, code, errOut)
+		}
+		obs = append(obs, observation{Step: name, Exit: code})
+	}
+	list("list of a missing name")
+	start := time.Now()
+	step("create", "start", "--name=c1", "--tty=false", "--timeout=15m", cfg)
+	if strings.Contains(limactl, r.prefix) {
+		figures["cold raw limactl start"] = time.Since(start).Round(time.Second).String()
+	}
+	list("list running")
+	sshcfg, _ := os.ReadFile(filepath.Join(home, "c1", "ssh.config"))
+	step("stop", "stop", "c1")
+	list("list stopped")
+	step("start", "start", "--tty=false", "--timeout=15m", "c1")
+	list("list restarted")
+	step("delete", "delete", "-f", "c1")
+	list("list deleted")
+	return obs, sshConfigShape(string(sshcfg))
+}
+
+// sshConfigShape is the ssh.config with values removed: comments, the Host
+// line and the option names in order.
+func sshConfigShape(s string) []string {
+	var shape []string
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case strings.HasPrefix(line, "#"):
+			shape = append(shape, line)
+		default:
+			shape = append(shape, f[0])
+		}
+	}
+	return shape
+}
+
+// TestContract runs the same steps against the lab's fake limactl and the
+// real one and compares exit codes, statuses, JSON field names and the
+// ssh.config shape, so the fast lab stays honest.
+func TestContract(t *testing.T) {
+	r := newRig(t)
+	defer logFigures(t)
+	fakeDir := filepath.Join(r.bin, "fake")
+	must(t, os.MkdirAll(filepath.Join(fakeDir, "guest-bin"), 0o755))
+	for pkg, out := range map[string]string{"fakelimactl": "limactl", "zellijstandin": "guest-bin/zellij"} {
+		b := exec.Command("go", "build", "-o", filepath.Join(fakeDir, out), "github.com/sysvm/sysvm/test/"+pkg)
+		b.Stderr = os.Stderr
+		must(t, b.Run())
+	}
+	realHome, fakeHome := "/tmp/svcr", "/tmp/svcf"
+	for _, h := range []string{realHome, fakeHome} {
+		r.asRoot("rm", "-rf", h)
+		r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", h)
+	}
+	cfg := filepath.Join(projDir, ".lima", "config.yaml")
+	if _, err := os.Stat(cfg); err != nil {
+		out := r.ok("sysvm", "config") // TestScenario normally wrote it
+		r.writeAsUser(filepath.Join(filepath.Dir(projDir), "contract.yaml"), out)
+		cfg = filepath.Join(filepath.Dir(projDir), "contract.yaml")
+	}
+	realObs, realShape := contractRun(t, r, r.prefix+"/bin/limactl", realHome, cfg)
+	fakeObs, fakeShape := contractRun(t, r, filepath.Join(fakeDir, "limactl"), fakeHome, cfg)
+	if coldUp > 0 && figures["cold raw limactl start"] != "" {
+		raw, _ := time.ParseDuration(figures["cold raw limactl start"])
+		figures["ratio cold sysvm up/limactl start"] = fmt.Sprintf("%.3f (goal <= 1.02; single boots vary by several seconds)",
+			math.Round(float64(coldUp)/float64(raw)*1000)/1000)
+	}
+	for i := range realObs {
+		re, fa := realObs[i], fakeObs[i]
+		if re.Exit != fa.Exit || re.Status != fa.Status || re.Port != fa.Port {
+			t.Errorf("%s: real %+v, fake %+v", re.Step, re, fa)
+		}
+		realKeys := map[string]bool{}
+		for _, k := range re.Keys {
+			realKeys[k] = true
+		}
+		for _, k := range fa.Keys {
+			if !realKeys[k] {
+				t.Errorf("%s: the fake emits %q, which real limactl does not", re.Step, k)
+			}
+		}
+		for _, k := range []string{"name", "status", "dir", "sshConfigFile", "sshLocalPort"} {
+			inReal, inFake := realKeys[k], false
+			for _, f := range fa.Keys {
+				inFake = inFake || f == k
+			}
+			if inReal != inFake {
+				t.Errorf("%s: key %q present in real=%v fake=%v", re.Step, k, inReal, inFake)
+			}
+		}
+		t.Logf("contract %-24s exit %d status %-8q keys %d (fake %d)", re.Step, re.Exit, re.Status, len(re.Keys), len(fa.Keys))
+	}
+	if strings.Join(realShape, "|") != strings.Join(fakeShape, "|") {
+		t.Errorf("ssh.config shape differs:\nreal %q\nfake %q", realShape, fakeShape)
+	}
 }
