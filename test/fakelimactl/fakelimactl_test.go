@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/sysvm/sysvm/test/procs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,7 +232,7 @@ $`)
 		t.Fatal(err)
 	}
 	l.MustLimactl("stop", "proj")
-	if lab.Alive(sshdPid) {
+	if procs.Alive(sshdPid) {
 		t.Errorf("sshd %d still alive after stop", sshdPid)
 	}
 	inst = one(t, l, "proj")
@@ -568,12 +569,12 @@ func TestStopKillsGuestProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tmux server pid: %s", out)
 	}
-	if !lab.Alive(pid) || !lab.Alive(tmuxPid) {
+	if !procs.Alive(pid) || !procs.Alive(tmuxPid) {
 		t.Fatal("guest processes not running before stop")
 	}
 	l.MustLimactl("stop", "g")
-	if lab.Alive(pid) || lab.Alive(tmuxPid) {
-		t.Errorf("guest processes survived stop: sleep alive=%v tmux alive=%v", lab.Alive(pid), lab.Alive(tmuxPid))
+	if procs.Alive(pid) || procs.Alive(tmuxPid) {
+		t.Errorf("guest processes survived stop: sleep alive=%v tmux alive=%v", procs.Alive(pid), procs.Alive(tmuxPid))
 	}
 	// After a restart the dead session shows as EXITED, like a serialized
 	// Zellij session after a VM reboot.

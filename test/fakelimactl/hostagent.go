@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sysvm/sysvm/test/procs"
 	"net"
 	"net/http"
 	"os"
@@ -310,7 +311,7 @@ func (ha *hostAgent) shutdown(errs []string, code int) int {
 	haLog("info", "Shutting down the host agent")
 	// Powering the VM off: everything in the hostagent's subtree (sshd, its
 	// sessions, and guest daemons reparented to us as subreaper).
-	killAll(syscall.SIGKILL, descendants(os.Getpid()))
+	killAll(syscall.SIGKILL, procs.Descendants(os.Getpid()))
 	if ha.sshd != nil && !ha.sshdReaped {
 		<-ha.sshdDone
 		ha.sshdReaped = true
@@ -343,9 +344,9 @@ func killGuest(dir string, run func(*exec.Cmd) error) {
 		}
 		_ = os.Remove(sock)
 	}
-	pids := processesWithEnv("FAKELIMA_INSTANCE_DIR=" + dir)
+	pids := procs.WithEnv("FAKELIMA_INSTANCE_DIR=" + dir)
 	killAll(syscall.SIGKILL, pids)
-	waitGone(3*time.Second, pids...)
+	procs.WaitGone(3*time.Second, pids...)
 }
 
 func withoutEnv(env []string, keys ...string) []string {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/sysvm/sysvm/test/procs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,9 +101,9 @@ func stopForcibly(inst *instance) {
 	} else {
 		infof("The host agent process seems already stopped")
 	}
-	all := append(append([]int{}, roots...), descendants(roots...)...)
+	all := append(append([]int{}, roots...), procs.Descendants(roots...)...)
 	killAll(syscall.SIGKILL, all)
-	waitGone(3*time.Second, all...)
+	procs.WaitGone(3*time.Second, all...)
 	killGuest(inst.Dir, runWithTimeout)
 
 	suffixes := []string{".pid", ".sock", ".tmp"}

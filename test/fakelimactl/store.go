@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sysvm/sysvm/test/procs"
 	"net"
 	"net/http"
 	"os"
@@ -335,7 +336,7 @@ func readPIDFile(path string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if !processAlive(pid) {
+	if !procs.Alive(pid) {
 		_ = os.Remove(path)
 		return 0, nil
 	}

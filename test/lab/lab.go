@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sysvm/sysvm/test/procs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -278,7 +279,7 @@ func readPID(path string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bad pid file %s: %w", path, err)
 	}
-	if !Alive(pid) {
+	if !procs.Alive(pid) {
 		return 0, fmt.Errorf("pid %d from %s is not running", pid, path)
 	}
 	return pid, nil
@@ -312,11 +313,11 @@ func (l *Lab) DropConnections(name string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	kids := Descendants(pid)
+	kids := procs.Descendants(pid)
 	for _, p := range kids {
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
-	WaitGone(5*time.Second, kids...)
+	procs.WaitGone(5*time.Second, kids...)
 	return len(kids), nil
 }
 
@@ -331,7 +332,7 @@ func (l *Lab) KillHostAgent(name string) error {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("kill hostagent %d: %w", pid, err)
 	}
-	if !WaitGone(5*time.Second, pid) {
+	if !procs.WaitGone(5*time.Second, pid) {
 		return fmt.Errorf("hostagent %d did not die", pid)
 	}
 	return nil
@@ -366,7 +367,7 @@ func (l *Lab) StopAll() {
 // fake VMs.
 func (l *Lab) LeftoverProcesses() []int {
 	var out []int
-	for _, pid := range allPIDs() {
+	for _, pid := range procs.All() {
 		if l.ownsProcess(pid, false) {
 			out = append(out, pid)
 		}
@@ -377,7 +378,7 @@ func (l *Lab) LeftoverProcesses() []int {
 // ownsProcess reports whether pid belongs to the lab; with vmOnly, only
 // fake VM processes count (hostagent, sshd, guest processes).
 func (l *Lab) ownsProcess(pid int, vmOnly bool) bool {
-	if pid == os.Getpid() || !Alive(pid) {
+	if pid == os.Getpid() || !procs.Alive(pid) {
 		return false
 	}
 	needle := l.Root + "/"
@@ -406,7 +407,7 @@ func (l *Lab) cleanup() {
 		for _, p := range left {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}
-		WaitGone(5*time.Second, left...)
+		procs.WaitGone(5*time.Second, left...)
 	}
 	if os.Getenv("LAB_KEEP") != "" {
 		l.t.Logf("lab: keeping %s (LAB_KEEP set)", l.Root)

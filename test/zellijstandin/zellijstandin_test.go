@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sysvm/sysvm/test/procs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -288,7 +289,7 @@ func TestCreateDetachReattach(t *testing.T) {
 	// The session and the process started in it survive the detach.
 	pidBytes, _ := os.ReadFile(pidFile)
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(pidBytes)))
-	if !lab.Alive(pid) {
+	if !procs.Alive(pid) {
 		t.Errorf("pane process %d died on detach", pid)
 	}
 	res := s.mustRun("ls", "-n")
@@ -321,7 +322,7 @@ func TestCreateDetachReattach(t *testing.T) {
 	if out := p2.output(); !strings.HasSuffix(strings.TrimRight(out, "\r\n"), "Bye from Zellij!") {
 		t.Errorf("attach output does not end with \"Bye from Zellij!\": %q", out)
 	}
-	if lab.WaitGone(5*time.Second, pid); lab.Alive(pid) {
+	if procs.WaitGone(5*time.Second, pid); procs.Alive(pid) {
 		t.Errorf("pane process %d survived kill-session", pid)
 	}
 }
