@@ -1,0 +1,108 @@
+package state
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestWriteFileAtomicAndPrivate(t *testing.T) {
+	d := Dir(filepath.Join(t.TempDir(), "sysvm"))
+	dir, err := d.MkdirAll("projects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "x.json")
+	if err := WriteFile(p, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(p, []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "two" {
+		t.Errorf("content = %q", b)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Errorf("file mode = %v, want 0600", st.Mode().Perm())
+	}
+	for _, q := range []string{string(d), dir} {
+		if st, _ := os.Stat(q); st.Mode().Perm() != 0o700 {
+			t.Errorf("%s mode = %v, want 0700", q, st.Mode().Perm())
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+func TestRecords(t *testing.T) {
+	d := Dir(t.TempDir())
+	for _, r := range []Record{{Name: "b", VM: "b-dev", Dir: "/p/b"}, {Name: "a", VM: "a-dev", Dir: "/p/a", Ports: []int{3000}}} {
+		if err := d.Save(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(d.Path("projects", "broken.json"), []byte("{not json"), 0o600)
+	recs, err := d.Records()
+	if err != nil || len(recs) != 2 || recs[0].Name != "a" || recs[0].Ports[0] != 3000 {
+		t.Fatalf("Records = %+v, %v (want a and b, the broken file skipped)", recs, err)
+	}
+	if err := d.Forget("a-dev"); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ := d.Records(); len(recs) != 1 {
+		t.Errorf("after Forget: %+v", recs)
+	}
+}
+
+func TestLockVMExcludes(t *testing.T) {
+	d := Dir(t.TempDir())
+	l1, err := d.LockVM("x-dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		l2, err := d.LockVM("x-dev")
+		if err == nil {
+			l2.Unlock()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second lock was granted while the first was held")
+	case <-time.After(200 * time.Millisecond):
+	}
+	// Another VM's lock is independent.
+	l3, err := d.LockVM("y-dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l3.Unlock()
+	l1.Unlock()
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second lock was not granted after unlock")
+	}
+}
+
+func TestHostKeys(t *testing.T) {
+	d := Dir(t.TempDir())
+	if _, ok, err := d.HostKey("v"); ok || err != nil {
+		t.Fatalf("fresh: ok=%v err=%v", ok, err)
+	}
+	d.PinHostKey("v", "ssh-ed25519 AAAA\n")
+	if k, ok, _ := d.HostKey("v"); !ok || k != "ssh-ed25519 AAAA" {
+		t.Errorf("pinned %q %v", k, ok)
+	}
+	d.UnpinHostKey("v")
+	if _, ok, _ := d.HostKey("v"); ok {
+		t.Error("still pinned after unpin")
+	}
+	if err := d.UnpinHostKey("v"); err != nil {
+		t.Errorf("unpin twice: %v", err)
+	}
+}
