@@ -17,19 +17,19 @@ func promptLoop(shell, hookFile string, n int, hook bool) []string {
 	case "fish":
 		load := ""
 		if hook {
-			load = "source " + QuoteFish(hookFile) + "; set -g _sysvm_entered /p; "
+			load = "source " + QuoteFish(hookFile) + "; set -g _sysvm_entered '/p|'; "
 		}
 		return []string{"fish", "--no-config", "-c", load + fmt.Sprintf("set -gx SYSVM_PROJECT_DIR /p; for i in (seq %d); emit fish_prompt; end", n)}
 	case "zsh":
 		load := "precmd_functions=()\n"
 		if hook {
-			load = "source " + QuotePOSIX(hookFile) + "; _sysvm_entered=/p\n"
+			load = "source " + QuotePOSIX(hookFile) + "; _sysvm_entered='/p|'\n"
 		}
 		return []string{"zsh", "-f", "-c", load + fmt.Sprintf("export SYSVM_PROJECT_DIR=/p; for ((i=0;i<%d;i++)); do for f in $precmd_functions; do $f; done; done", n)}
 	default:
 		load := "PROMPT_COMMAND=\n"
 		if hook {
-			load = "source " + QuotePOSIX(hookFile) + "; _sysvm_entered=/p\n"
+			load = "source " + QuotePOSIX(hookFile) + "; _sysvm_entered='/p|'\n"
 		}
 		return []string{"bash", "--norc", "-c", load + fmt.Sprintf("export SYSVM_PROJECT_DIR=/p; for ((i=0;i<%d;i++)); do eval \"$PROMPT_COMMAND\"; done", n)}
 	}

@@ -3,8 +3,10 @@ package shellhook
 // The hooks share one decision, written three times in each shell's idiom:
 //
 //	project := $SYSVM_PROJECT_DIR (exported by `use sysvm`, empty outside)
-//	if project == last entered: return           (the per-prompt fast path)
-//	last entered := project
+//	key := project + "|" + $SYSINIT_NO_AUTO_VM   (turning auto-entry back on
+//	                                              counts as a new entry)
+//	if key == last key: return                   (the per-prompt fast path)
+//	last key := key
 //	if project == "": return                     (left the project)
 //	if not interactive, no terminal, CI, inside the VM, inside a local
 //	   Zellij (unless SYSVM_ALLOW_IN_ZELLIJ=1), or an editor's environment
@@ -16,11 +18,11 @@ const bashHook = `# sysvm shell hook for bash: add  eval "$(sysvm hook bash)"  t
 _sysvm_bin={{quote .Self}}
 _sysvm_hook() {
   local _sysvm_ret=$?
-  if [[ "${SYSVM_PROJECT_DIR-}" == "${_sysvm_entered-}" ]]; then
+  if [[ "${SYSVM_PROJECT_DIR-}|${SYSINIT_NO_AUTO_VM-}" == "${_sysvm_entered-}" ]]; then
     return $_sysvm_ret
   fi
-  _sysvm_entered=${SYSVM_PROJECT_DIR-}
-  if [[ -z "${_sysvm_entered}" || $- != *i* || ! -t 0 || ! -t 1 || -n "${CI-}" || -n "${SYSINIT_IN_VM-}" \
+  _sysvm_entered="${SYSVM_PROJECT_DIR-}|${SYSINIT_NO_AUTO_VM-}"
+  if [[ -z "${SYSVM_PROJECT_DIR-}" || $- != *i* || ! -t 0 || ! -t 1 || -n "${CI-}" || -n "${SYSINIT_IN_VM-}" \
      || ( -n "${ZELLIJ-}" && "${SYSVM_ALLOW_IN_ZELLIJ-}" != 1 ) || -n "${VSCODE_RESOLVING_ENVIRONMENT-}" \
      || -n "${INTELLIJ_ENVIRONMENT_READER-}" || "${TERM-}" == dumb ]]; then
     return $_sysvm_ret
@@ -29,7 +31,7 @@ _sysvm_hook() {
     printf 'sysvm: auto-entry is off (SYSINIT_NO_AUTO_VM=1); enter the VM with vm-shell or sysvm attach\n' >&2
     return $_sysvm_ret
   fi
-  "$_sysvm_bin" attach -- "$_sysvm_entered"
+  "$_sysvm_bin" attach -- "$SYSVM_PROJECT_DIR"
   return $_sysvm_ret
 }
 if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
@@ -46,11 +48,11 @@ typeset -g _sysvm_bin={{quote .Self}}
 typeset -g _sysvm_entered="${_sysvm_entered-}"
 _sysvm_hook() {
   local _sysvm_ret=$?
-  if [[ "${SYSVM_PROJECT_DIR-}" == "${_sysvm_entered}" ]]; then
+  if [[ "${SYSVM_PROJECT_DIR-}|${SYSINIT_NO_AUTO_VM-}" == "${_sysvm_entered}" ]]; then
     return $_sysvm_ret
   fi
-  _sysvm_entered=${SYSVM_PROJECT_DIR-}
-  if [[ -z "${_sysvm_entered}" || ! -o interactive || ! -t 0 || ! -t 1 || -n "${CI-}" || -n "${SYSINIT_IN_VM-}" \
+  _sysvm_entered="${SYSVM_PROJECT_DIR-}|${SYSINIT_NO_AUTO_VM-}"
+  if [[ -z "${SYSVM_PROJECT_DIR-}" || ! -o interactive || ! -t 0 || ! -t 1 || -n "${CI-}" || -n "${SYSINIT_IN_VM-}" \
      || ( -n "${ZELLIJ-}" && "${SYSVM_ALLOW_IN_ZELLIJ-}" != 1 ) || -n "${VSCODE_RESOLVING_ENVIRONMENT-}" \
      || -n "${INTELLIJ_ENVIRONMENT_READER-}" || "${TERM-}" == dumb ]]; then
     return $_sysvm_ret
@@ -59,7 +61,7 @@ _sysvm_hook() {
     print -u2 'sysvm: auto-entry is off (SYSINIT_NO_AUTO_VM=1); enter the VM with vm-shell or sysvm attach'
     return $_sysvm_ret
   fi
-  "$_sysvm_bin" attach -- "$_sysvm_entered"
+  "$_sysvm_bin" attach -- "$SYSVM_PROJECT_DIR"
   return $_sysvm_ret
 }
 typeset -ag precmd_functions
@@ -74,8 +76,10 @@ set -q _sysvm_entered; or set -g _sysvm_entered ''
 function _sysvm_hook --on-event fish_prompt
     set -l project ''
     set -q SYSVM_PROJECT_DIR; and set project $SYSVM_PROJECT_DIR
-    test "$project" = "$_sysvm_entered"; and return
-    set -g _sysvm_entered $project
+    set -l noauto ''
+    set -q SYSINIT_NO_AUTO_VM; and set noauto $SYSINIT_NO_AUTO_VM
+    test "$project|$noauto" = "$_sysvm_entered"; and return
+    set -g _sysvm_entered "$project|$noauto"
     test -n "$project"; or return
     status is-interactive; or return
     isatty stdin; and isatty stdout; or return

@@ -246,6 +246,16 @@ func TestHookBehaviour(t *testing.T) {
 			if c := calls(t, log); len(c) != 2 {
 				t.Fatalf("SYSINIT_NO_AUTO_VM=1 let sysvm run: calls = %q", c)
 			}
+			// Turning auto-entry back on enters at the next prompt, once.
+			if name == "fish" {
+				s.run(t, "set -e SYSINIT_NO_AUTO_VM")
+			} else {
+				s.run(t, "unset SYSINIT_NO_AUTO_VM")
+			}
+			s.run(t, "true")
+			if c := calls(t, log); len(c) != 3 || c[2] != "attach -- /work/noauto" {
+				t.Fatalf("after SYSINIT_NO_AUTO_VM was removed: calls = %q", c)
+			}
 			if strings.Contains(s.tm.Output(), "unbound variable") || strings.Contains(s.tm.Output(), "parameter not set") {
 				t.Errorf("the hook breaks under set -u:\n%s", s.tm.Output())
 			}
