@@ -361,7 +361,6 @@ func logFigures(t *testing.T) {
 // TestContract to compare with a raw `limactl start` of the same config.
 var coldUp time.Duration
 
-
 // observation is what one step of the contract run showed.
 type observation struct {
 	Step   string
