@@ -179,6 +179,12 @@ func (b *Broker) ensure(ctx context.Context, p *project.Project, s limaconfig.Se
 		}
 		err = b.start(ctx, p.VM, cfg, "creating")
 	case inst.Status == lima.StatusStopped:
+		// Lima's guest makes new SSH host keys at every boot (cloud-init
+		// sees a new instance-id), so a start by sysvm re-pins, as a create
+		// does; a key that changes while the VM runs is still refused.
+		if err := b.State.UnpinHostKey(p.VM); err != nil {
+			return nil, err
+		}
 		err = b.start(ctx, p.VM, "", "starting")
 	case inst.Status == lima.StatusRunning:
 		err = b.waitReady(ctx, inst)

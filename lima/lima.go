@@ -153,9 +153,10 @@ func (c *Client) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, c.Exe, args...)
 	cmd.Env = c.Env
 	cmd.Dir = c.Dir
-	// Put limactl in its own process group: Ctrl-C at the terminal must not
-	// kill a VM that is booting; sysvm decides what to cancel.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Put limactl in a session of its own, away from the terminal: Ctrl-C
+	// there must not kill a VM that is booting (sysvm decides what to
+	// cancel), and the VM's long-lived processes must not hold the terminal.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	if c.Log != nil {
 		c.Log.Debug("exec", "argv", append([]string{c.Exe}, args...))

@@ -224,3 +224,33 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoDescriptorLeak: what sysvm starts (limactl, and through it the VM;
+// the broker) does not keep a stray descriptor of sysvm's caller open.
+func TestNoDescriptorLeak(t *testing.T) {
+	e := newEnv(t)
+	dir := e.project("fds", "")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.cmd(dir, "shell", "--", "true") // creates the VM and starts the broker
+	c.ExtraFiles = []*os.File{w}
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	w.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(r)
+		done <- err
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a process sysvm started still holds its caller's descriptor")
+	}
+	if e.brokerPID() == 0 {
+		t.Error("no broker was started, so the check proved nothing")
+	}
+}

@@ -60,6 +60,7 @@ type usageError struct{ error }
 
 // Main runs sysvm with os.Args and returns the exit code.
 func Main() int {
+	closeInheritedFDs()
 	app := &App{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv}
 	args := os.Args[1:]
 	// Run as a helper (vm-shell, vm-stop, ...): the name picks the command.
