@@ -266,31 +266,53 @@ func deleteIfExited(ctx context.Context, c link, vm, name string) error {
 }
 
 // Shell runs a login shell, or argv, in the project directory in the VM.
-// When the VM already answers on the port of its last start, no limactl
-// runs at all: that is the warm path a `cd` takes.
+// When the VM answers on the port of its last start, no limactl runs at
+// all: that is the warm path a `cd` takes. Otherwise (stopped, missing,
+// moved) it brings the VM up first.
 func (b *Broker) Shell(ctx context.Context, p *project.Project, s limaconfig.Settings, t *sshx.Terminal, argv []string, termName string) (int, error) {
-	l, err := b.openLink(ctx, &lima.Instance{Name: p.VM, Dir: filepath.Join(b.LimaHome, p.VM)})
-	if err != nil {
-		inst, err := b.Up(ctx, p, s)
-		if err != nil {
-			return -1, err
-		}
-		if l, err = b.Connect(ctx, inst, 2*time.Minute); err != nil {
-			return -1, err
-		}
-	}
-	defer l.Close()
 	if len(argv) == 0 {
 		argv = zellij.LoginShellArgv()
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: argv}
+	sess := sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, AuthSock: os.Getenv("SSH_AUTH_SOCK")}
+	if l, err := b.quickLink(ctx, filepath.Join(b.LimaHome, p.VM)); err == nil {
+		code, err := b.run(ctx, l, t, sess)
+		var ns *sshx.NotStartedError
+		if !errors.As(err, &ns) {
+			return code, err
+		}
+		if b.Log != nil {
+			b.Log.Debug("warm path failed; bringing the VM up", "err", err)
+		}
+	}
+	inst, err := b.Up(ctx, p, s)
+	if err != nil {
+		return -1, err
+	}
+	l, err := b.Connect(ctx, inst, 2*time.Minute)
+	if err != nil {
+		return -1, err
+	}
+	code, err := b.run(ctx, l, t, sess)
+	var ns *sshx.NotStartedError
+	if errors.As(err, &ns) {
+		return -1, b.sshError(inst, ns.Err)
+	}
+	return code, err
+}
+
+// run runs one session on l.
+func (b *Broker) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Session) (int, error) {
+	defer l.Close()
 	ch, err := l.NewChannel()
 	if err != nil {
-		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return -1, &sshx.NotStartedError{Err: err}
 	}
-	code, err := t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, ForwardAgent: l.ForwardAgent(), AuthSock: os.Getenv("SSH_AUTH_SOCK")})
+	s.ForwardAgent = l.ForwardAgent()
+	code, err := t.Run(ctx, ch, s)
 	var lost *sshx.LostError
-	if errors.As(err, &lost) {
+	var ns *sshx.NotStartedError
+	if errors.As(err, &lost) && !errors.As(err, &ns) {
 		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	return code, err

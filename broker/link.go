@@ -256,6 +256,23 @@ func (b *Broker) DaemonStatus() ([]VMStatus, bool) {
 	return rep.VMs, true
 }
 
+// quickLink is the warm path: the broker's connection (asked for nothing
+// until the session itself) or a direct dial, to the VM whose instance
+// directory is dir, with no limactl in between.
+func (b *Broker) quickLink(ctx context.Context, dir string) (link, error) {
+	cfgPath := filepath.Join(dir, "ssh.config")
+	cfg, err := sshx.ReadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	if b.Socket != "" {
+		if _, err := os.Stat(b.Socket); err == nil {
+			return viaDaemon{sock: b.Socket, vm: filepath.Base(dir), cfgPath: cfgPath, fwd: cfg.ForwardAgent}, nil
+		}
+	}
+	return b.openLink(ctx, &lima.Instance{Name: filepath.Base(dir), Dir: dir, SSHConfigFile: cfgPath})
+}
+
 // openLink connects to a running VM: through the broker process when it is
 // enabled and can be reached, else with a connection of this process's own.
 func (b *Broker) openLink(ctx context.Context, inst *lima.Instance) (link, error) {

@@ -78,6 +78,13 @@ func (t *Terminal) Discard() {
 	}
 }
 
+// NotStartedError means the remote command was never started, so running
+// it again elsewhere cannot run it twice.
+type NotStartedError struct{ Err error }
+
+func (e *NotStartedError) Error() string { return e.Err.Error() }
+func (e *NotStartedError) Unwrap() error { return e.Err }
+
 // LostError means the session ended without an exit status: the connection
 // dropped, the keepalive gave up, or the server went away.
 type LostError struct{ Err error }
@@ -143,7 +150,7 @@ func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) 
 	}
 	stdin, err := ch.Start(s.Command, pty, sock, t.Out, t.Err)
 	if err != nil {
-		return -1, err
+		return -1, &NotStartedError{Err: err}
 	}
 	if s.PTY {
 		if fd := int(t.In.Fd()); term.IsTerminal(fd) {

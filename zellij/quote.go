@@ -61,24 +61,28 @@ type Command struct {
 // Line renders the command for the guest's login shell, the only way to
 // build a remote command line in sysvm:
 //
-//	cd DIR && exec env K=V ... ARGV...
+//	cd DIR && export K=V ... && exec ARGV...
+//
+// `export K=V` is a builtin in sh, bash and zsh and a function in fish, so
+// no extra process runs in a guest where every exec counts.
 func (c Command) Line() string {
 	var parts []string
 	if c.Dir != "" {
 		parts = append(parts, "cd", Quote(c.Dir), "&&")
 	}
-	parts = append(parts, "exec")
 	if len(c.Env) > 0 {
 		keys := make([]string, 0, len(c.Env))
 		for k := range c.Env {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		parts = append(parts, "env")
+		parts = append(parts, "export")
 		for _, k := range keys {
 			parts = append(parts, Quote(k+"="+c.Env[k]))
 		}
+		parts = append(parts, "&&")
 	}
+	parts = append(parts, "exec")
 	for _, a := range c.Argv {
 		parts = append(parts, Quote(a))
 	}
