@@ -238,6 +238,13 @@ func (b *Broker) start(ctx context.Context, vm, cfg, phase string) error {
 	}
 	close(stop)
 	wg.Wait()
+	var ce *lima.CommandError
+	if errors.As(err, &ce) && strings.HasPrefix(ce.Reason(), "degraded") {
+		// Lima started the VM but a non-essential part (the guest agent,
+		// a probe) is not up: the VM runs and SSH works. Say so, go on.
+		b.Progress.Say("warning: %s started degraded: %s", vm, ce.Reason())
+		err = nil
+	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return hint(fmt.Errorf("VM %s did not become ready within %s", vm, timeout),
