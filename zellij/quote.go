@@ -61,10 +61,12 @@ type Command struct {
 // Line renders the command for the guest's login shell, the only way to
 // build a remote command line in sysvm:
 //
-//	cd DIR && export K=V ... && exec ARGV...
+//	cd DIR && export K=V ... && ARGV...
 //
 // `export K=V` is a builtin in sh, bash and zsh and a function in fish, so
-// no extra process runs in a guest where every exec counts.
+// no extra process runs in a guest where every exec counts. The login shell
+// runs ARGV as `ssh host ARGV` would: a builtin stays a builtin, and bash
+// and zsh exec the last command of the list without forking.
 func (c Command) Line() string {
 	var parts []string
 	if c.Dir != "" {
@@ -82,7 +84,6 @@ func (c Command) Line() string {
 		}
 		parts = append(parts, "&&")
 	}
-	parts = append(parts, "exec")
 	for _, a := range c.Argv {
 		parts = append(parts, Quote(a))
 	}
