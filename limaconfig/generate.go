@@ -85,7 +85,8 @@ func Generate(p *project.Project, s Settings, h Host) ([]byte, error) {
 		return nil, fmt.Errorf("embedded %s: %w", templates.ProjectBase, err)
 	}
 	root := doc.Content[0]
-	doc.HeadComment = fmt.Sprintf("Lima config for the sysvm project %q (%s).\n"+
+	// %q: a newline or control character in the path must not escape the comment.
+	doc.HeadComment = fmt.Sprintf("Lima config for the sysvm project %q (%q).\n"+
 		"sysvm generated it; edit it freely: sysvm uses this file as it is and\n"+
 		"`sysvm status` says when it differs from what `sysvm config` would generate.", p.Slug, p.Dir)
 	root.HeadComment = ""

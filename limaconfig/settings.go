@@ -138,6 +138,9 @@ func size(what, v string) (string, error) {
 	if m == nil {
 		return "", fmt.Errorf("%s %q is not a size such as 8GiB or 512MiB", what, v)
 	}
+	if f, _ := strconv.ParseFloat(m[1], 64); f <= 0 {
+		return "", fmt.Errorf("%s %q must be more than zero", what, v)
+	}
 	if m[2] == "" {
 		return m[1] + "GiB", nil
 	}
