@@ -511,3 +511,33 @@ func TestContract(t *testing.T) {
 		t.Errorf("ssh.config shape differs:\nreal %q\nfake %q", realShape, fakeShape)
 	}
 }
+
+// TestValidate: every flavour of config sysvm generates here passes the
+// real `limactl validate`. (Linux's limactl cannot judge the macOS `vz`
+// flavour, so only the qemu one is checked.)
+func TestValidate(t *testing.T) {
+	r := newRig(t)
+	cases := []struct {
+		name, yaml string
+		args       []string
+	}{
+		{"defaults", "", nil},
+		{"settings", "cpus: 2\nmemory: 3GiB\ndisk: 20GiB\nports: [3000, \"8080:80\"]\nforwardAgent: true\nprovision: |\n  echo hello\n", nil},
+		{"flags", "", []string{"--cpus", "1", "--memory", "1", "--image", "/var/cache/img.qcow2", "--port", "5432"}},
+		{"lima override", "lima:\n  cpuType:\n    x86_64: max\n  firmware:\n    legacyBIOS: true\n  ssh:\n    localPort: 2222\n", nil},
+		{"odd name", "name: web.2_api\n", nil},
+	}
+	for _, c := range cases {
+		dir := filepath.Join(filepath.Dir(projDir), strings.ReplaceAll(c.name, " ", "-"))
+		r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", dir)
+		r.writeAsUser(filepath.Join(dir, "sysvm.yaml"), c.yaml)
+		out := r.ok(append([]string{"sysvm", "config", dir}, c.args...)...)
+		file := filepath.Join(dir, "generated.yaml")
+		r.writeAsUser(file, out)
+		if _, errOut, code := r.run("limactl", "validate", file); code != 0 {
+			t.Errorf("%s: limactl validate rejects the generated config: %s\n%s", c.name, errOut, out)
+		} else {
+			t.Logf("validate %s: OK", c.name)
+		}
+	}
+}
