@@ -72,28 +72,38 @@ func TestDestroyWhileAttached(t *testing.T) {
 	}
 }
 
+// TestCtrlCDuringCreate: while a VM boots, up and attach show its progress,
+// and Ctrl-C returns at once while the VM keeps booting; up then completes.
 func TestCtrlCDuringCreate(t *testing.T) {
-	e := newEnv(t)
-	dir := e.project("interrupted", "")
-	c := e.cmd(dir, "up")
-	c.Env = append(c.Env, "FAKELIMA_BOOT_DELAY=4s")
-	tm := term.Start(t, c)
-	tm.Wait(`creating interrupted-dev`, 20*time.Second)
-	tm.Write("\x03")
-	if code := tm.ExitCode(10 * time.Second); code != 130 {
-		t.Errorf("Ctrl-C: exit %d, want 130", code)
+	for _, cmd := range []string{"up", "attach"} {
+		t.Run(cmd, func(t *testing.T) {
+			e := newEnv(t)
+			dir := e.layoutProject("interrupted")
+			c := e.cmd(dir, cmd)
+			c.Env = append(c.Env, "FAKELIMA_BOOT_DELAY=4s")
+			tm := term.Start(t, c)
+			tm.Wait(`creating interrupted-dev \([0-9]+s\)`, 20*time.Second)
+			start := time.Now()
+			tm.Write("\x03")
+			if code := tm.ExitCode(10 * time.Second); code != 130 {
+				t.Errorf("Ctrl-C: exit %d, want 130", code)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("Ctrl-C took %s to return", d)
+			}
+			if !strings.Contains(tm.Output(), "keeps booting in the background") {
+				t.Errorf("no word on the VM that keeps booting:\n%s", tm.Output())
+			}
+			r := e.ok(dir, "up")
+			if s := e.status(dir); s.State != "Running" {
+				t.Errorf("after up again: %+v\n%s", s, r)
+			}
+			if n := e.creates("interrupted-dev"); n != 1 {
+				t.Errorf("%d creates, want 1", n)
+			}
+			report(t, "faults_survived", 1)
+		})
 	}
-	if !strings.Contains(tm.Output(), "keeps booting in the background") {
-		t.Errorf("no word on the VM that keeps booting:\n%s", tm.Output())
-	}
-	r := e.ok(dir, "up")
-	if s := e.status(dir); s.State != "Running" {
-		t.Errorf("after up again: %+v\n%s", s, r)
-	}
-	if n := e.creates("interrupted-dev"); n != 1 {
-		t.Errorf("%d creates, want 1", n)
-	}
-	report(t, "faults_survived", 1)
 }
 
 func TestBrokenSSHSetup(t *testing.T) {

@@ -231,3 +231,19 @@ func TestConfigCommandAndEditedConfig(t *testing.T) {
 		t.Error("up overwrote the user's config")
 	}
 }
+
+func TestPortClaimedByAnotherProject(t *testing.T) {
+	e := newEnv(t)
+	a := e.project("porta", "ports: [31337]\n")
+	b := e.project("portb", "ports: [\"31337:80\"]\n")
+	e.ok(a, "up")
+	r := e.run(b, "up")
+	if r.ExitCode != 1 || !strings.Contains(r.Stderr, "port 31337 is already forwarded by the running VM porta-dev") || !strings.Contains(r.Stderr, "sysvm stop porta") {
+		t.Fatalf("want the clash reported before boot: %s", r)
+	}
+	if e.creates("portb-dev") != 0 {
+		t.Error("the clashing VM was created anyway")
+	}
+	e.ok(a, "stop")
+	e.ok(b, "up")
+}
