@@ -12,9 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/sysvm/sysvm/detach"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/sshx"
 )
@@ -220,21 +220,7 @@ func (b *Broker) spawnDaemon() error {
 	if err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(logs, "broker.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return err
-	}
-	defer null.Close()
-	p, err := os.StartProcess(self, []string{self, "broker", "serve"}, &os.ProcAttr{
-		Env:   os.Environ(),
-		Files: []*os.File{null, logf, logf},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
+	p, err := detach.Start([]string{self, "broker", "serve"}, "/", filepath.Join(logs, "broker.log"), false)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestLifecycle(t *testing.T) {
@@ -246,4 +247,28 @@ func TestPortClaimedByAnotherProject(t *testing.T) {
 	}
 	e.ok(a, "stop")
 	e.ok(b, "up")
+}
+
+func TestUpBackground(t *testing.T) {
+	e := newEnv(t)
+	e.Setenv("FAKELIMA_BOOT_DELAY=3s")
+	dir := e.project("bg", "")
+	r := e.ok(dir, "up", "--background")
+	if !strings.Contains(r.Stderr, "in the background (log: ") {
+		t.Errorf("no word on the background start: %s", r)
+	}
+	if s := e.status(dir); s.State == "Running" {
+		t.Errorf("up --background waited for the boot: %+v", s)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for e.status(dir).State != "Running" {
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(e.StateHome, "sysvm", "logs", "bg-dev.up.log"))
+			t.Fatalf("the background up never finished; its log:\n%s", log)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if n := e.creates("bg-dev"); n != 1 {
+		t.Errorf("creates = %d", n)
+	}
 }

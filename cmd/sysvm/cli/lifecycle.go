@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/detach"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
@@ -93,32 +93,17 @@ func (a *App) upBackground(b *broker.Broker, p *project.Project, s limaconfig.Se
 		return err
 	}
 	logPath := filepath.Join(logs, p.VM+".up.log")
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	exe, err := self()
 	if err != nil {
 		return err
 	}
-	defer logf.Close()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return err
-	}
-	defer null.Close()
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	args := []string{self, "up", p.Dir}
+	argv := []string{exe, "up", p.Dir}
 	if a.Name != "" {
-		args = append(args, "--name", a.Name)
+		argv = append(argv, "--name", a.Name)
 	}
-	proc, err := os.StartProcess(self, args, &os.ProcAttr{
-		Dir:   p.Dir,
-		Env:   os.Environ(),
-		Files: []*os.File{null, logf, logf},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
+	proc, err := detach.Start(argv, p.Dir, logPath, true)
 	if err != nil {
-		return fmt.Errorf("starting sysvm up in the background: %w", err)
+		return err
 	}
 	_ = proc.Release()
 	if !a.Quiet {
