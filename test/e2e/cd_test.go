@@ -19,7 +19,15 @@ type tmuxDriver struct {
 }
 
 func (e *env) tmux(t *testing.T) *tmuxDriver {
-	d := &tmuxDriver{t: t, sock: filepath.Join(e.Root, "drv.sock"), env: e.Env()}
+	// The shells stand for a person's terminal: CI's own CI=true must not
+	// reach them (the hook rightly never enters with CI set).
+	var userEnv []string
+	for _, kv := range e.Env() {
+		if !strings.HasPrefix(kv, "CI=") {
+			userEnv = append(userEnv, kv)
+		}
+	}
+	d := &tmuxDriver{t: t, sock: filepath.Join(e.Root, "drv.sock"), env: userEnv}
 	t.Cleanup(func() { exec.Command("tmux", "-S", d.sock, "kill-server").Run() })
 	return d
 }
@@ -173,7 +181,7 @@ func TestCdEntersTheVM(t *testing.T) {
 	d.typeLine("a", "cd "+dir)
 	d.waitFor("a", `is blocked`, 10*time.Second)
 	d.typeLine("a", "direnv allow")
-	d.ask("a", "echo ready-$((40+2))", "ready-42", 60*time.Second)
+	d.ask("a", "echo ready-$SYSINIT_IN_VM-$((40+2))", "ready-1-42", 60*time.Second)
 	if e.creates("newproj-dev") != 1 {
 		t.Fatalf("VM not created by cd: %q", e.Calls())
 	}
@@ -204,7 +212,7 @@ func TestCdEntersTheVM(t *testing.T) {
 	d.typeLine("a", "vm-stop && vm-status")
 	d.waitFor("a", `newproj-dev \(Stopped\)`, 30*time.Second)
 	d.leaveAndReturn("a")
-	d.ask("a", "echo restarted-$((3+3))", "restarted-6", 60*time.Second)
+	d.ask("a", "echo restarted-$SYSINIT_IN_VM-$((3+3))", "restarted-1-6", 60*time.Second)
 	d.detach("a")
 	d.clear("a")
 	d.typeLine("a", "vm-destroy")
@@ -212,7 +220,7 @@ func TestCdEntersTheVM(t *testing.T) {
 	d.typeLine("a", "y")
 	d.waitFor("a", `deleted newproj-dev`, 20*time.Second)
 	d.leaveAndReturn("a")
-	d.ask("a", "echo recreated-$((4+4))", "recreated-8", 60*time.Second)
+	d.ask("a", "echo recreated-$SYSINIT_IN_VM-$((4+4))", "recreated-1-8", 60*time.Second)
 	if n := e.creates("newproj-dev"); n != 2 {
 		t.Errorf("creates = %d, want 2 (recreated after vm-destroy)", n)
 	}
@@ -231,7 +239,7 @@ func TestCdEntersTheVM(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, ".envrc"), []byte("use sysvm\n"), 0o644)
 	d.typeLine("a", "direnv allow")
-	d.ask("a", "echo entered-again-$((5+4))", "entered-again-9", 30*time.Second)
+	d.ask("a", "echo entered-again-$SYSINIT_IN_VM-$((5+4))", "entered-again-1-9", 30*time.Second)
 
 	// Inside the VM's session, cd into the project does nothing.
 	d.typeLine("a", "bash --rcfile "+filepath.Join(e.Home, ".bashrc")+" -i")
@@ -295,7 +303,7 @@ func TestCdHostilePath(t *testing.T) {
 	quoted := e.direnvProject(`it's a dir with  spaces`)
 	d.open("h", e.WorkDir, shells["bash"]...)
 	d.typeLine("h", "cd "+shellQuote(quoted)+" && direnv allow")
-	d.ask("h", `test "$PWD" = `+shellQuote(quoted)+` && echo same-path-$((7*6))`, "same-path-42", 60*time.Second)
+	d.ask("h", `test "$PWD" = `+shellQuote(quoted)+` && echo same-path-$SYSINIT_IN_VM-$((7*6))`, "same-path-1-42", 60*time.Second)
 	d.detach("h")
 
 	hostile := e.direnvProject("x $(touch PWNED) `touch PWNED2` ${HOME} $HOME ; touch PWNED3 \\ end")
@@ -303,7 +311,7 @@ func TestCdHostilePath(t *testing.T) {
 	d.typeLine("h", "cd "+shellQuote(hostile))
 	d.waitFor("h", `unloading`, 10*time.Second)
 	d.typeLine("h", "export SYSVM_PROJECT_DIR="+shellQuote(hostile))
-	d.ask("h", `test "$PWD" = `+shellQuote(hostile)+` && echo hostile-ok-$((6*7))`, "hostile-ok-42", 60*time.Second)
+	d.ask("h", `test "$PWD" = `+shellQuote(hostile)+` && echo hostile-ok-$SYSINIT_IN_VM-$((6*7))`, "hostile-ok-1-42", 60*time.Second)
 	d.ask("h", `echo in-vm-$SYSINIT_IN_VM-$((3*3))`, "in-vm-1-9", 10*time.Second)
 	d.detach("h")
 	out, _ := exec.Command("find", e.Root, "-name", "PWNED*").Output()
