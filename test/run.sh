@@ -25,6 +25,11 @@ if ((fast)); then
   bash test/deps.sh
   go vet ./...
   go test -count=1 -timeout 20m ./...
+  # A bounded run of each fuzz target (the seeds already ran above).
+  for target in "FuzzSlug ./project" "FuzzGenerate ./limaconfig" "FuzzCommandLine ./zellij" "FuzzHook ./shellhook"; do
+    set -- $target
+    go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-10s}" "$2"
+  done
 fi
 if ((realvm)); then
   echo "== real-VM suite" >&2
