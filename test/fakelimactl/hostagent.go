@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sysvm/sysvm/test/procs"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sysvm/sysvm/test/procs"
 )
 
 // hostAgent is the fake `limactl hostagent`: it owns one fake VM (an sshd),

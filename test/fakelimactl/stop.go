@@ -3,13 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/sysvm/sysvm/test/procs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sysvm/sysvm/test/procs"
 )
 
 func stopAction(f *parsedFlags) error {

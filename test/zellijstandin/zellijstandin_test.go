@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/sysvm/sysvm/test/procs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/sysvm/sysvm/test/lab"
+	"github.com/sysvm/sysvm/test/procs"
 )
 
 func TestMain(m *testing.M) { lab.Main(m) }
