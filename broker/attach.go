@@ -46,14 +46,14 @@ type AttachOptions struct {
 	Reconnect time.Duration
 }
 
-// Layout returns the project's layout: .sysvm/layout.kdl, else the file
+// layout returns the project's layout: .sysvm/layout.kdl, else the file
 // sysvm.yaml names, else the embedded default.
-func Layout(p *project.Project) ([]byte, string, error) {
+func layout(p *project.Project) ([]byte, error) {
 	own := filepath.Join(p.Dir, ".sysvm", "layout.kdl")
 	if b, err := os.ReadFile(own); err == nil {
-		return b, own, nil
+		return b, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, "", fmt.Errorf("reading %s: %w", own, err)
+		return nil, fmt.Errorf("reading %s: %w", own, err)
 	}
 	if name := p.File.Layout; name != "" {
 		path := name
@@ -62,18 +62,18 @@ func Layout(p *project.Project) ([]byte, string, error) {
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, "", hint(fmt.Errorf("the layout %s named in sysvm.yaml cannot be read: %w", path, err),
+			return nil, hint(fmt.Errorf("the layout %s named in sysvm.yaml cannot be read: %w", path, err),
 				"fix `layout:` in "+filepath.Join(p.Dir, project.FileName))
 		}
-		return b, path, nil
+		return b, nil
 	}
-	return layouts.Default, "(built-in default)", nil
+	return layouts.Default, nil
 }
 
-// Connect opens a link to the running VM with the ssh.config Lima wrote at
+// connect opens a link to the running VM with the ssh.config Lima wrote at
 // its last start (the port changes at every start), waiting up to wait for
 // sshd to answer while the VM finishes booting.
-func (b *Broker) Connect(ctx context.Context, inst *lima.Instance, wait time.Duration) (link, error) {
+func (b *Broker) connect(ctx context.Context, inst *lima.Instance, wait time.Duration) (link, error) {
 	deadline := time.Now().Add(wait)
 	for {
 		l, err := b.openLink(ctx, inst)
@@ -129,7 +129,7 @@ func (b *Broker) sshError(inst *lima.Instance, err error) error {
 // project's Zellij session, reconnecting by itself when the link drops. It
 // returns the remote exit status of a clean end (detach or quit).
 func (b *Broker) Attach(ctx context.Context, p *project.Project, s limaconfig.Settings, t *sshx.Terminal, o AttachOptions) (int, error) {
-	layout, _, err := Layout(p)
+	kdl, err := layout(p)
 	if err != nil {
 		return -1, err
 	}
@@ -146,14 +146,14 @@ func (b *Broker) Attach(ctx context.Context, p *project.Project, s limaconfig.Se
 		if attempt > 0 {
 			wait = time.Until(lostAt.Add(o.Reconnect))
 		}
-		l, err := b.Connect(ctx, inst, wait)
+		l, err := b.connect(ctx, inst, wait)
 		if err != nil {
 			return -1, err
 		}
 		if attempt > 0 {
 			t.Discard()
 		}
-		code, err := b.attachOnce(ctx, l, p, layout, t, o, attempt == 0)
+		code, err := b.attachOnce(ctx, l, p, kdl, t, o, attempt == 0)
 		l.Close()
 		var lost *sshx.LostError
 		switch {
@@ -194,8 +194,8 @@ func backoff(attempt int) time.Duration {
 	return d
 }
 
-func (b *Broker) attachOnce(ctx context.Context, c link, p *project.Project, layout []byte, t *sshx.Terminal, o AttachOptions, first bool) (int, error) {
-	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.StageLayoutArgv(p.Session())}.Line(), layout)
+func (b *Broker) attachOnce(ctx context.Context, c link, p *project.Project, kdl []byte, t *sshx.Terminal, o AttachOptions, first bool) (int, error) {
+	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.StageLayoutArgv(p.Session())}.Line(), kdl)
 	if err != nil {
 		return -1, err
 	}
@@ -223,7 +223,7 @@ func (b *Broker) attachOnce(ctx context.Context, c link, p *project.Project, lay
 
 // Sessions lists the Zellij sessions in the running VM.
 func (b *Broker) Sessions(ctx context.Context, inst *lima.Instance) ([]zellij.Session, error) {
-	l, err := b.Connect(ctx, inst, 0)
+	l, err := b.connect(ctx, inst, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (b *Broker) Shell(ctx context.Context, p *project.Project, s limaconfig.Set
 	if err != nil {
 		return -1, err
 	}
-	l, err := b.Connect(ctx, inst, 2*time.Minute)
+	l, err := b.connect(ctx, inst, 2*time.Minute)
 	if err != nil {
 		return -1, err
 	}
