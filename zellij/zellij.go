@@ -23,9 +23,6 @@ func ListArgv() []string { return []string{Bin, "list-sessions", "--no-formattin
 // (attach --create would resurrect the old layout).
 func DeleteArgv(session string) []string { return []string{Bin, "delete-session", session} }
 
-// KillArgv kills a live session.
-func KillArgv(session string) []string { return []string{Bin, "kill-session", session} }
-
 // NoZellijStatus is the exit status of StageLayoutArgv when zellij is missing.
 const NoZellijStatus = 127
 

@@ -57,8 +57,7 @@ func TestDestroyWhileAttached(t *testing.T) {
 	e := newEnv(t)
 	dir := e.layoutProject("doomed")
 	tm := e.attach(dir, nil)
-	r := e.ok(dir, "destroy", "--yes")
-	_ = r
+	e.ok(dir, "destroy", "--yes")
 	code := tm.ExitCode(60 * time.Second)
 	out := tm.Output()
 	if code != 1 || !strings.Contains(out, "doomed-dev no longer exists") {
