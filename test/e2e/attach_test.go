@@ -353,7 +353,11 @@ func TestAttachDefaultLayout(t *testing.T) {
 	if !strings.Contains(windows, "edit "+dir) || !strings.Contains(windows, "shell "+dir) {
 		t.Errorf("windows = %q, want edit and shell tabs in %s", windows, dir)
 	}
-	used, _ := os.ReadFile(filepath.Join(e.GuestDir("deflt-dev"), "sessions", "deflt", "layout"))
+	// The stand-in records the layout it used once the session exists.
+	var used []byte
+	for deadline := time.Now().Add(10 * time.Second); len(used) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		used, _ = os.ReadFile(filepath.Join(e.GuestDir("deflt-dev"), "sessions", "deflt", "layout"))
+	}
 	staged, err := os.ReadFile(strings.TrimSpace(string(used)))
 	if err != nil || !strings.Contains(string(staged), `tab name="edit"`) {
 		t.Errorf("staged layout %q: %v\n%s", used, err, staged)

@@ -158,6 +158,25 @@ func (e *env) direnvProject(name string) string {
 	return dir
 }
 
+// editEnvrc rewrites a project's .envrc as a later edit would: direnv
+// notices changes by modification time, which has a resolution of seconds.
+func editEnvrc(t *testing.T, dir, body string) {
+	t.Helper()
+	p := filepath.Join(dir, ".envrc")
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := st.ModTime().Add(2 * time.Second)
+	if now := time.Now(); now.After(later) {
+		later = now
+	}
+	os.Chtimes(p, later, later)
+}
+
 func needTools(t *testing.T, tools ...string) {
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -227,7 +246,7 @@ func TestCdEntersTheVM(t *testing.T) {
 	d.detach("a")
 
 	// The escape hatch in .envrc.
-	os.WriteFile(filepath.Join(dir, ".envrc"), []byte("use sysvm\nexport SYSINIT_NO_AUTO_VM=1\n"), 0o644)
+	editEnvrc(t, dir, "use sysvm\nexport SYSINIT_NO_AUTO_VM=1\n")
 	d.clear("a")
 	d.typeLine("a", "direnv allow")
 	d.waitFor("a", `auto-entry is off`, 10*time.Second)
@@ -237,7 +256,7 @@ func TestCdEntersTheVM(t *testing.T) {
 	if strings.Contains(d.screen("a"), "Session detached") {
 		t.Error("entered the VM with SYSINIT_NO_AUTO_VM=1")
 	}
-	os.WriteFile(filepath.Join(dir, ".envrc"), []byte("use sysvm\n"), 0o644)
+	editEnvrc(t, dir, "use sysvm\n")
 	d.typeLine("a", "direnv allow")
 	d.ask("a", "echo entered-again-$SYSINIT_IN_VM-$((5+4))", "entered-again-1-9", 30*time.Second)
 
