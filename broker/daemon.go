@@ -1,3 +1,17 @@
+// Package broker is the per-user broker process and its client. The
+// process (`sysvm broker serve`, [Daemon]) keeps one authenticated SSH
+// connection per running VM and opens a channel on it for each attach or
+// shell, so entering a project costs a channel, not a handshake. It
+// listens on a unix socket (mode 0600 in a 0700 directory) and serves only
+// peers of its own uid, checked with the kernel's peer credentials.
+//
+// The wire protocol (wire.go): a client sends one JSON request line and
+// reads one JSON reply line; a session then exchanges typed,
+// length-prefixed frames. [Client] starts the process when none answers,
+// asks for connections, relays sessions and stops it.
+//
+// It never runs limactl, never reads a project, and never prints to a
+// terminal: its own output is its log.
 package broker
 
 import (
@@ -31,6 +45,7 @@ type Daemon struct {
 	Log  *slog.Logger
 
 	mu         sync.Mutex
+	stop       context.CancelFunc
 	vms        map[string]*vmLink
 	active     int
 	lastActive time.Time
@@ -94,6 +109,9 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	d.lastActive = time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	d.mu.Lock()
+	d.stop = cancel
+	d.mu.Unlock()
 	go func() {
 		<-ctx.Done()
 		l.Close()
@@ -186,34 +204,41 @@ func (d *Daemon) handle(ctx context.Context, conn *net.UnixConn) {
 		_ = writeJSONLine(conn, errReply(err))
 	case "session":
 		d.session(ctx, conn, r, req)
+	case "stop":
+		_ = writeJSONLine(conn, reply{OK: true, PID: os.Getpid()})
+		d.logf("stopping on request")
+		d.mu.Lock()
+		d.stop()
+		d.mu.Unlock()
 	default:
 		_ = writeJSONLine(conn, reply{Error: fmt.Sprintf("unknown request %q", req.Op)})
 	}
 }
 
+// errReply answers with err, carrying its sshx kind so the client can
+// rebuild the same error type.
 func errReply(err error) reply {
 	if err == nil {
 		return reply{OK: true}
 	}
-	rep := reply{Error: err.Error()}
-	var ur *sshx.UnreachableError
+	rep := reply{Error: err.Error(), Kind: sshx.KindOf(err)}
 	var hk *sshx.HostKeyChangedError
-	var ce *sshx.ConfigError
-	switch {
-	case errors.As(err, &hk):
-		rep.Kind = "hostkey"
+	if errors.As(err, &hk) {
 		rep.Key = &hostKeyErr{VM: hk.VM, WantFP: hk.WantFP, GotFP: hk.GotFP}
-	case errors.As(err, &ur):
-		rep.Kind = "unreachable"
-	case errors.As(err, new(*sshx.KeyError)):
-		rep.Kind = "key"
-	case errors.As(err, &ce):
-		rep.Kind = "config"
-		if errors.Is(err, os.ErrNotExist) {
-			rep.Kind = "config-missing"
-		}
 	}
 	return rep
+}
+
+// err rebuilds the error a reply carries; nil for a success.
+func (r reply) err() error {
+	if r.OK {
+		return nil
+	}
+	var hk *sshx.HostKeyChangedError
+	if r.Key != nil {
+		hk = &sshx.HostKeyChangedError{VM: r.Key.VM, WantFP: r.Key.WantFP, GotFP: r.Key.GotFP}
+	}
+	return sshx.Rebuild(r.Kind, r.Error, hk)
 }
 
 func fileStamp(path string) string {

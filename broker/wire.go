@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"sync"
+
+	"github.com/sysvm/sysvm/sshx"
 )
 
 // The broker process and its clients talk over a unix socket. A client
@@ -30,7 +32,7 @@ const maxFrame = 1 << 20
 
 // request is what a client asks of the broker.
 type request struct {
-	Op string `json:"op"` // "session", "output", "status", "ping"
+	Op string `json:"op"` // "ping", "status", "connect", "session", "stop"
 	// VM is the Lima instance name; SSHConfig the ssh.config Lima wrote.
 	VM        string `json:"vm,omitempty"`
 	SSHConfig string `json:"sshConfig,omitempty"`
@@ -52,7 +54,7 @@ type ptyRequest struct {
 type reply struct {
 	OK    bool        `json:"ok"`
 	Error string      `json:"error,omitempty"`
-	Kind  string      `json:"kind,omitempty"` // "unreachable", "hostkey", "config", "key"
+	Kind  sshx.Kind   `json:"kind,omitempty"` // which sshx error type to rebuild
 	VMs   []VMStatus  `json:"vms,omitempty"`
 	PID   int         `json:"pid,omitempty"`
 	Key   *hostKeyErr `json:"hostKey,omitempty"`

@@ -133,10 +133,13 @@ func IsRoot(dir string) bool {
 // EnvrcUsesSysvm reports whether the .envrc at path has a `use sysvm` line.
 func EnvrcUsesSysvm(path string) bool {
 	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
+	return err == nil && UsesSysvm(b)
+}
+
+// UsesSysvm reports whether the contents of an .envrc have a `use sysvm`
+// line.
+func UsesSysvm(envrc []byte) bool {
+	sc := bufio.NewScanner(bytes.NewReader(envrc))
 	for sc.Scan() {
 		if useSysvmRE.MatchString(sc.Text()) {
 			return true

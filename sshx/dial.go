@@ -23,8 +23,9 @@ type HostKeys interface {
 
 // HostKeyChangedError means the VM presented a key other than the pinned one.
 type HostKeyChangedError struct {
+	// VM names the pin; WantFP and GotFP are the SHA256 fingerprints of the
+	// pinned key and the presented one.
 	VM            string
-	Want, Got     string
 	WantFP, GotFP string
 }
 
@@ -56,9 +57,6 @@ type Client struct {
 	agentErr  error
 }
 
-// Dead is closed when the connection has ended, for whatever reason.
-func (c *Client) Dead() <-chan struct{} { return c.dead }
-
 // Alive reports whether the connection is still up.
 func (c *Client) Alive() bool {
 	select {
@@ -69,8 +67,9 @@ func (c *Client) Alive() bool {
 	}
 }
 
-// Dial connects and authenticates with the identity in cfg. The agent is
-// used only when the config forwards it.
+// Dial connects and authenticates with the identity file in cfg, and with
+// nothing else: the user's SSH agent is never offered to the VM for
+// authentication (it is only forwarded into sessions that ask for it).
 func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
@@ -228,6 +227,6 @@ func pinning(vm string, keys HostKeys) ssh.HostKeyCallback {
 				return nil
 			}
 		}
-		return &HostKeyChangedError{VM: vm, Want: want, Got: got, WantFP: wantFP, GotFP: ssh.FingerprintSHA256(key)}
+		return &HostKeyChangedError{VM: vm, WantFP: wantFP, GotFP: ssh.FingerprintSHA256(key)}
 	}
 }

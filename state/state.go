@@ -14,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sysvm/sysvm/files"
+	"github.com/sysvm/sysvm/hint"
 )
 
 // Dir is sysvm's state directory.
@@ -41,7 +44,8 @@ func (d Dir) Path(elem ...string) string {
 func (d Dir) MkdirAll(elem ...string) (string, error) {
 	p := d.Path(elem...)
 	if err := os.MkdirAll(p, 0o700); err != nil {
-		return "", fmt.Errorf("creating sysvm's state directory: %w (hint: check that %s is writable, or set SYSVM_STATE_DIR)", err, d)
+		return "", hint.Wrap(fmt.Errorf("creating sysvm's state directory: %w", err),
+			fmt.Sprintf("check that %s is writable, or set SYSVM_STATE_DIR", d))
 	}
 	// MkdirAll leaves existing directories alone; tighten ours.
 	for q := p; strings.HasPrefix(q, string(d)) && len(q) >= len(d); q = filepath.Dir(q) {
@@ -53,32 +57,8 @@ func (d Dir) MkdirAll(elem ...string) (string, error) {
 	return p, nil
 }
 
-// WriteFile writes data to path atomically with mode 0600: a temporary file
-// in the same directory, fsynced, then renamed over path.
-func WriteFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+// WriteFile writes data to path atomically with mode 0600.
+func WriteFile(path string, data []byte) error { return files.Replace(path, data, 0o600) }
 
 // Record is what sysvm remembers about a project.
 type Record struct {

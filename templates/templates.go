@@ -1,13 +1,14 @@
-// Package templates embeds the files sysvm generates from: the Lima config
-// base and reference configs, and the project templates written by
-// `sysvm init` and `nix flake init`.
+// Package templates owns the files sysvm generates from and writes: the
+// base of every generated Lima config, and the project templates that
+// `sysvm init` ([Init]) and `nix flake init` write into a project. Init
+// never overwrites a user's file; nothing here talks to a VM.
 package templates
 
 import "embed"
 
-// Lima holds lima/project-base.yaml and the reference configs.
+// Lima holds lima/project-base.yaml.
 //
-//go:embed lima/*.yaml
+//go:embed lima/project-base.yaml
 var Lima embed.FS
 
 // ProjectBase is the path, inside Lima, of the base every generated config starts from.

@@ -19,11 +19,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
+	"github.com/sysvm/sysvm/vm"
 	"golang.org/x/term"
 )
 
@@ -92,19 +95,16 @@ func (a *App) report(err error) int {
 		return ee.Code
 	}
 	fmt.Fprintf(a.ErrOut, "sysvm: error: %v\n", err)
-	var h *broker.Hinted
-	if errors.As(err, &h) {
-		for _, s := range h.Hints {
-			fmt.Fprintf(a.ErrOut, "sysvm: hint: %s\n", s)
-		}
+	for _, s := range hint.Of(err) {
+		fmt.Fprintf(a.ErrOut, "sysvm: hint: %s\n", s)
 	}
 	var ue usageError
 	switch {
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.Is(err, broker.ErrInterrupted):
+	case errors.Is(err, vm.ErrInterrupted), errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.Is(err, broker.ErrUnreachable):
+	case errors.Is(err, session.ErrUnreachable):
 		return ExitUnreachable
 	}
 	return ExitFailure
@@ -202,45 +202,72 @@ func (a *App) limaHome() string { return lima.Home(a.Getenv) }
 
 func (a *App) stateDir() state.Dir { return state.Default(a.Getenv) }
 
-// broker assembles the broker for this invocation.
-func (a *App) broker() (*broker.Broker, error) {
+// durationEnv reads a duration setting from the environment: def when
+// unset, a usage error when it is not a positive duration.
+func (a *App) durationEnv(name string, def time.Duration) (time.Duration, error) {
+	v := a.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usageError{fmt.Errorf("%s=%q is not a duration such as 10m", name, v)}
+	}
+	return d, nil
+}
+
+// vms assembles the VM lifecycle for this invocation.
+func (a *App) vms() (*vm.Manager, error) {
 	exe, err := lima.Find(a.Getenv)
 	if err != nil {
-		return nil, &broker.Hinted{Err: err, Hints: []string{
+		return nil, hint.Wrap(err,
 			"install Lima: https://lima-vm.io/docs/installation/ (macOS: `brew install lima`)",
-			"or set LIMACTL to the path of limactl"}}
+			"or set LIMACTL to the path of limactl")
 	}
 	sd := a.stateDir()
 	if _, err := sd.MkdirAll(); err != nil {
 		return nil, err
 	}
-	timeout := 20 * time.Minute
-	if v := a.Getenv("SYSVM_START_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("SYSVM_START_TIMEOUT=%q is not a duration such as 15m", v)
-		}
-		timeout = d
+	timeout, err := a.durationEnv("SYSVM_START_TIMEOUT", vm.DefaultStartTimeout)
+	if err != nil {
+		return nil, err
 	}
 	width := 80
 	if w, _, err := term.GetSize(int(a.ErrOut.Fd())); err == nil && w > 0 {
 		width = w
 	}
-	b := &broker.Broker{
+	return &vm.Manager{
 		Lima:         &lima.Client{Exe: exe, Dir: string(sd), Log: a.log},
 		LimaHome:     a.limaHome(),
 		State:        sd,
-		Progress:     &broker.Progress{W: a.ErrOut, TTY: a.stderrTTY(), Quiet: a.Quiet, Width: width},
+		Progress:     &vm.Progress{W: a.ErrOut, TTY: a.stderrTTY(), Quiet: a.Quiet, Verbose: a.Verbose, Width: width},
 		Log:          a.log,
 		Host:         limaconfig.ThisHost(),
 		StartTimeout: timeout,
+	}, nil
+}
+
+// sessions assembles the session layer (and the VM lifecycle below it).
+func (a *App) sessions() (*session.Manager, error) {
+	v, err := a.vms()
+	if err != nil {
+		return nil, err
 	}
-	if a.Getenv("SYSVM_BROKER") != "0" {
-		if exe, err := self(); err == nil {
-			b.Socket, b.Self = broker.SocketPath(a.Getenv, sd), exe
-		}
+	return &session.Manager{VM: v, Broker: a.brokerClient(), Log: a.log}, nil
+}
+
+// brokerClient is the client of the user's broker process; nil when
+// SYSVM_BROKER=0 asks for direct connections.
+func (a *App) brokerClient() *broker.Client {
+	if a.Getenv("SYSVM_BROKER") == "0" {
+		return nil
 	}
-	return b, nil
+	sd := a.stateDir()
+	c := &broker.Client{Socket: broker.SocketPath(a.Getenv, sd), State: sd}
+	if exe, err := self(); err == nil {
+		c.Self = exe
+	}
+	return c
 }
 
 // project resolves the command's argument: none means the current
@@ -268,8 +295,8 @@ func (a *App) project(args []string) (*project.Project, error) {
 	if st, err := os.Stat(arg); err == nil && st.IsDir() {
 		return a.resolveDir(arg, opt)
 	}
-	return nil, &broker.Hinted{Err: fmt.Errorf("no project named %q", arg),
-		Hints: []string{"sysvm list  (the projects sysvm knows)", "or pass the project's directory, e.g. ./" + arg}}
+	return nil, hint.Wrap(fmt.Errorf("no project named %q", arg),
+		"sysvm list  (the projects sysvm knows)", "or pass the project's directory, e.g. ./"+arg)
 }
 
 func (a *App) projectOptions() project.Options {
@@ -280,7 +307,7 @@ func (a *App) resolveDir(dir string, opt project.Options) (*project.Project, err
 	p, err := project.Resolve(dir, opt)
 	var nf *project.NotFoundError
 	if errors.As(err, &nf) {
-		return nil, &broker.Hinted{Err: err, Hints: []string{"check the path, or cd into the project and run the command without it"}}
+		return nil, hint.Wrap(err, "check the path, or cd into the project and run the command without it")
 	}
 	return p, err
 }

@@ -3,12 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/sysvm/sysvm/broker"
-	"github.com/sysvm/sysvm/lima"
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/limaconfig"
+	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/sshx"
 	"github.com/sysvm/sysvm/zellij"
 )
@@ -23,40 +22,31 @@ func (a *App) cmdAttach() *cobra.Command {
 		Long: `Bring the project's VM up (creating it the first time), connect over SSH and
 attach to the project's Zellij session, creating it with the project's layout.
 Detach (Ctrl-o d) to return here; attach again to find the same session.
-When the connection drops, sysvm reconnects by itself.`,
+When the connection drops, sysvm reconnects by itself: each loss is retried
+for up to SYSVM_RECONNECT_TIMEOUT (default 10m).`,
 		Args: maxOneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := broker.Guard(a.Getenv, force); err != nil {
+			if err := session.Guard(a.Getenv, force); err != nil {
 				return err
 			}
 			t := a.terminal()
 			if !t.IsTTY() {
-				return &broker.Hinted{Err: errors.New("attach needs a terminal on stdin and stdout"),
-					Hints: []string{"sysvm shell -- COMMAND  (runs a command without a terminal)"}}
+				return hint.Wrap(errors.New("attach needs a terminal on stdin and stdout"),
+					"sysvm shell -- COMMAND  (runs a command without a terminal)")
 			}
-			p, err := a.project(args)
+			p, s, err := a.projectSettings(args, limaconfig.Overrides{})
 			if err != nil {
 				return err
 			}
-			s, err := limaconfig.Resolve(p, limaconfig.Overrides{}, a.Getenv)
-			if err != nil {
-				return usageError{err}
+			opt := session.AttachOptions{Fresh: fresh, Term: a.Getenv("TERM")}
+			if opt.Reconnect, err = a.durationEnv("SYSVM_RECONNECT_TIMEOUT", session.DefaultReconnect); err != nil {
+				return err
 			}
-			b, err := a.broker()
+			sm, err := a.sessions()
 			if err != nil {
 				return err
 			}
-			opt := broker.AttachOptions{Fresh: fresh, Term: a.Getenv("TERM")}
-			if v := a.Getenv("SYSVM_RECONNECT_TIMEOUT"); v != "" {
-				if opt.Reconnect, err = time.ParseDuration(v); err != nil {
-					return fmt.Errorf("SYSVM_RECONNECT_TIMEOUT=%q is not a duration such as 10m", v)
-				}
-			}
-			code, err := b.Attach(cmd.Context(), p, s, t, opt)
-			if err != nil {
-				return err
-			}
-			return exitCode(code)
+			return exitCode(sm.Attach(cmd.Context(), p, s, t, opt))
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "attach even inside a local Zellij session")
@@ -64,9 +54,10 @@ When the connection drops, sysvm reconnects by itself.`,
 	return cmd
 }
 
-func exitCode(code int) error {
-	if code == 0 {
-		return nil
+// exitCode passes a remote command's exit status through as sysvm's own.
+func exitCode(code int, err error) error {
+	if err != nil || code == 0 {
+		return err
 	}
 	return &ExitError{Code: code}
 }
@@ -77,7 +68,7 @@ func (a *App) cmdShell() *cobra.Command {
 		Short: "A login shell, or one command, in the project directory inside the VM",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if a.Getenv("SYSINIT_IN_VM") != "" {
-				return broker.Guard(a.Getenv, true)
+				return session.Guard(a.Getenv, true)
 			}
 			var target, argv []string
 			if n := cmd.ArgsLenAtDash(); n >= 0 {
@@ -88,23 +79,15 @@ func (a *App) cmdShell() *cobra.Command {
 			if len(target) > 1 {
 				return usageError{fmt.Errorf("shell takes one project before `--`, got %d (put the command after --)", len(target))}
 			}
-			p, err := a.project(target)
+			p, s, err := a.projectSettings(target, limaconfig.Overrides{})
 			if err != nil {
 				return err
 			}
-			s, err := limaconfig.Resolve(p, limaconfig.Overrides{}, a.Getenv)
-			if err != nil {
-				return usageError{err}
-			}
-			b, err := a.broker()
+			sm, err := a.sessions()
 			if err != nil {
 				return err
 			}
-			code, err := b.Shell(cmd.Context(), p, s, a.terminal(), argv, a.Getenv("TERM"))
-			if err != nil {
-				return err
-			}
-			return exitCode(code)
+			return exitCode(sm.Shell(cmd.Context(), p, s, a.terminal(), argv, a.Getenv("TERM")))
 		},
 	}
 	return cmd
@@ -121,18 +104,11 @@ func (a *App) cmdSessions() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := a.broker()
+			sm, err := a.sessions()
 			if err != nil {
 				return err
 			}
-			inst, err := b.Lima.Inspect(cmd.Context(), p.VM)
-			if err != nil {
-				return err
-			}
-			if inst.Status != lima.StatusRunning {
-				return &broker.Hinted{Err: fmt.Errorf("VM %s is %s", p.VM, inst.Status), Hints: []string{"sysvm up"}}
-			}
-			ss, err := b.Sessions(cmd.Context(), inst)
+			ss, err := sm.Sessions(cmd.Context(), p)
 			if err != nil {
 				return err
 			}

@@ -23,13 +23,9 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 		Short: "Run the broker in the foreground",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			idle := 5 * time.Minute
-			if v := a.Getenv("SYSVM_BROKER_IDLE"); v != "" {
-				d, err := time.ParseDuration(v)
-				if err != nil || d <= 0 {
-					return usageError{fmt.Errorf("SYSVM_BROKER_IDLE=%q is not a duration such as 5m", v)}
-				}
-				idle = d
+			idle, err := a.durationEnv("SYSVM_BROKER_IDLE", 5*time.Minute)
+			if err != nil {
+				return err
 			}
 			sd := a.stateDir()
 			if _, err := sd.MkdirAll(); err != nil {
@@ -41,20 +37,22 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 				Idle:   idle,
 				Log:    slog.New(slog.NewTextHandler(a.ErrOut, nil)),
 			}
-			err := d.Serve(cmd.Context())
+			err = d.Serve(cmd.Context())
 			if errors.Is(err, broker.ErrDaemonRunning) {
 				return nil // another broker won the race: nothing to do
 			}
 			return err
 		},
 	}
+	client := func() *broker.Client {
+		return &broker.Client{Socket: broker.SocketPath(a.Getenv, a.stateDir())}
+	}
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Show the broker's connections",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b := &broker.Broker{State: a.stateDir(), Socket: broker.SocketPath(a.Getenv, a.stateDir())}
-			vms, ok := b.DaemonStatus()
+			vms, ok := client().Status()
 			if !ok {
 				fmt.Fprintln(a.ErrOut, "sysvm: no broker is running")
 				return nil
@@ -65,6 +63,24 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 			return writeJSON(a.Out, vms)
 		},
 	}
-	cmd.AddCommand(serve, status)
+	stop := &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the broker; attached sessions reconnect by dialing again",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pid, err := client().Stop()
+			if errors.Is(err, broker.ErrNotRunning) {
+				if !a.Quiet {
+					fmt.Fprintln(a.ErrOut, "sysvm: no broker is running")
+				}
+				return nil
+			}
+			if err == nil && !a.Quiet {
+				fmt.Fprintf(a.ErrOut, "sysvm: stopped the broker (pid %d)\n", pid)
+			}
+			return err
+		},
+	}
+	cmd.AddCommand(serve, status, stop)
 	return cmd
 }

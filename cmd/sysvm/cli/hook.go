@@ -145,19 +145,5 @@ func (a *App) ensureHelpers() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for name := range shellhook.Helpers {
-		link := filepath.Join(dir, name)
-		if cur, err := os.Readlink(link); err == nil && cur == exe {
-			continue
-		}
-		tmp := link + ".tmp"
-		_ = os.Remove(tmp)
-		if err := os.Symlink(exe, tmp); err != nil {
-			return "", fmt.Errorf("creating helper %s: %w", link, err)
-		}
-		if err := os.Rename(tmp, link); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
+	return dir, shellhook.LinkHelpers(dir, exe)
 }

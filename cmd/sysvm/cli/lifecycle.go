@@ -2,22 +2,14 @@ package cli
 
 import (
 	"bufio"
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/sysvm/sysvm/broker"
-	"github.com/sysvm/sysvm/detach"
-	"github.com/sysvm/sysvm/lima"
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
-	"github.com/sysvm/sysvm/zellij"
 )
 
 // vmFlags are the VM settings accepted on the command line.
@@ -34,40 +26,91 @@ func (f *vmFlags) bind(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.o.Ports, "port", nil, "forward PORT or HOST:GUEST; repeatable (env VM_PORTS)")
 }
 
-func (a *App) settings(p *project.Project, f *vmFlags) (limaconfig.Settings, error) {
-	s, err := limaconfig.Resolve(p, f.o, a.Getenv)
+// settings resolves the project's VM settings: flags over VM_* over sysvm.yaml.
+func (a *App) settings(p *project.Project, o limaconfig.Overrides) (limaconfig.Settings, error) {
+	s, err := limaconfig.Resolve(p, o, a.Getenv)
 	if err != nil {
 		return s, usageError{err}
 	}
 	return s, nil
 }
 
+// projectSettings resolves the command's project and its settings.
+func (a *App) projectSettings(args []string, o limaconfig.Overrides) (*project.Project, limaconfig.Settings, error) {
+	p, err := a.project(args)
+	if err != nil {
+		return nil, limaconfig.Settings{}, err
+	}
+	s, err := a.settings(p, o)
+	return p, s, err
+}
+
+// confirm asks a yes/no question on the terminal; without one it refuses
+// with the flag that answers yes.
+func (a *App) confirm(question, refusal, yesFlag string) (bool, error) {
+	if !a.stdinTTY() {
+		return false, hint.Wrap(fmt.Errorf("refusing to %s without confirmation", refusal), yesFlag)
+	}
+	fmt.Fprintf(a.ErrOut, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(a.In).ReadString('\n')
+	ans := strings.ToLower(strings.TrimSpace(line))
+	return ans == "y" || ans == "yes", nil
+}
+
 func (a *App) cmdUp() *cobra.Command {
 	var f vmFlags
-	var background bool
+	var background, recreate, yes bool
 	cmd := &cobra.Command{
 		Use:   "up [project|dir]",
 		Short: "Create the project's VM if needed and start it",
 		Long: `Create the project's VM from .lima/config.yaml (written from sysvm's template
-when missing) or start it when stopped. Does nothing when it runs.`,
+when missing, and regenerated when the settings change unless you edited it)
+or start it when stopped. Does nothing when it runs.
+
+When the settings differ from the ones the VM was created with, up says which;
+--recreate applies them: it deletes the VM and creates it again (asking first
+on a terminal). The project's files are never touched.`,
 		Args: maxOneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.project(args)
+			p, s, err := a.projectSettings(args, f.o)
 			if err != nil {
 				return err
 			}
-			s, err := a.settings(p, &f)
-			if err != nil {
-				return err
-			}
-			b, err := a.broker()
+			v, err := a.vms()
 			if err != nil {
 				return err
 			}
 			if background {
-				return a.upBackground(b, p, s)
+				exe, err := self()
+				if err != nil {
+					return err
+				}
+				argv := []string{exe, "up", p.Dir}
+				if a.Name != "" {
+					argv = append(argv, "--name", a.Name)
+				}
+				logPath, err := v.UpBackground(p, s, argv)
+				if err == nil && !a.Quiet {
+					fmt.Fprintf(a.ErrOut, "sysvm: bringing %s up in the background (log: %s)\n", p.VM, logPath)
+				}
+				return err
 			}
-			inst, err := b.Up(cmd.Context(), p, s)
+			up := v.Up
+			if recreate {
+				if !yes {
+					ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and create it again with the current settings? Everything inside it that is not in %s is lost.", p.VM, p.Dir),
+						"recreate "+p.VM, "sysvm up --recreate --yes")
+					if err != nil {
+						return err
+					}
+					if !ok {
+						fmt.Fprintln(a.ErrOut, "sysvm: nothing changed")
+						return nil
+					}
+				}
+				up = v.Recreate
+			}
+			inst, err := up(cmd.Context(), p, s)
 			if err != nil {
 				return err
 			}
@@ -78,38 +121,11 @@ when missing) or start it when stopped. Does nothing when it runs.`,
 		},
 	}
 	f.bind(cmd)
-	cmd.Flags().BoolVar(&background, "background", false, "start the VM fully detached and return at once; output goes to a log")
+	fl := cmd.Flags()
+	fl.BoolVar(&background, "background", false, "start the VM fully detached and return at once; output goes to a log")
+	fl.BoolVar(&recreate, "recreate", false, "delete the VM and create it again with the current settings (the project's files are kept)")
+	fl.BoolVarP(&yes, "yes", "y", false, "with --recreate: do not ask for confirmation")
 	return cmd
-}
-
-// upBackground re-runs `sysvm up` in a new session with every descriptor
-// closed and its output in a log, so a prompt (direnv) never waits for it.
-func (a *App) upBackground(b *broker.Broker, p *project.Project, s limaconfig.Settings) error {
-	if _, _, err := b.EnsureConfig(p, s); err != nil {
-		return err
-	}
-	logs, err := b.State.MkdirAll("logs")
-	if err != nil {
-		return err
-	}
-	logPath := filepath.Join(logs, p.VM+".up.log")
-	exe, err := self()
-	if err != nil {
-		return err
-	}
-	argv := []string{exe, "up", p.Dir}
-	if a.Name != "" {
-		argv = append(argv, "--name", a.Name)
-	}
-	proc, err := detach.Start(argv, p.Dir, logPath, true)
-	if err != nil {
-		return err
-	}
-	_ = proc.Release()
-	if !a.Quiet {
-		fmt.Fprintf(a.ErrOut, "sysvm: bringing %s up in the background (log: %s)\n", p.VM, logPath)
-	}
-	return nil
 }
 
 func (a *App) cmdStop() *cobra.Command {
@@ -122,24 +138,21 @@ func (a *App) cmdStop() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := a.broker()
+			v, err := a.vms()
 			if err != nil {
 				return err
 			}
-			stopped, err := b.Stop(cmd.Context(), p)
-			if err != nil {
-				return err
-			}
-			if !a.Quiet {
+			stopped, err := v.Stop(cmd.Context(), p)
+			if err == nil && !a.Quiet {
 				fmt.Fprintf(a.ErrOut, "sysvm: %s %s\n", p.VM, stopped)
 			}
-			return nil
+			return err
 		},
 	}
 }
 
 func (a *App) cmdDestroy() *cobra.Command {
-	var yes bool
+	var yes, forget bool
 	cmd := &cobra.Command{
 		Use:   "destroy [project|dir]",
 		Short: "Delete the project's VM (the project's files are never touched)",
@@ -150,36 +163,37 @@ func (a *App) cmdDestroy() *cobra.Command {
 				return err
 			}
 			if !yes {
-				if !a.stdinTTY() {
-					return &broker.Hinted{Err: fmt.Errorf("refusing to delete %s without confirmation", p.VM),
-						Hints: []string{"sysvm destroy --yes"}}
+				ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and everything inside it that is not in %s?", p.VM, p.Dir),
+					"delete "+p.VM, "sysvm destroy --yes")
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(a.ErrOut, "Delete the VM %s and everything inside it that is not in %s? [y/N] ", p.VM, p.Dir)
-				line, _ := bufio.NewReader(a.In).ReadString('\n')
-				if ans := strings.ToLower(strings.TrimSpace(line)); ans != "y" && ans != "yes" {
+				if !ok {
 					fmt.Fprintln(a.ErrOut, "sysvm: nothing deleted")
 					return nil
 				}
 			}
-			b, err := a.broker()
+			v, err := a.vms()
 			if err != nil {
 				return err
 			}
-			existed, err := b.Destroy(cmd.Context(), p)
-			if err != nil {
+			existed, err := v.Destroy(cmd.Context(), p, forget)
+			if err != nil || a.Quiet {
 				return err
 			}
-			if !a.Quiet {
-				if existed {
-					fmt.Fprintf(a.ErrOut, "sysvm: deleted %s; %s is untouched\n", p.VM, p.Dir)
-				} else {
-					fmt.Fprintf(a.ErrOut, "sysvm: %s does not exist; nothing to delete\n", p.VM)
-				}
+			if existed {
+				fmt.Fprintf(a.ErrOut, "sysvm: deleted %s; %s is untouched\n", p.VM, p.Dir)
+			} else {
+				fmt.Fprintf(a.ErrOut, "sysvm: %s does not exist; nothing to delete\n", p.VM)
+			}
+			if forget {
+				fmt.Fprintf(a.ErrOut, "sysvm: %s is no longer in `sysvm list`\n", p.Slug)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&forget, "forget", false, "also drop the project from `sysvm list`")
 	return cmd
 }
 
@@ -190,11 +204,7 @@ func (a *App) cmdConfig() *cobra.Command {
 		Short: "Print the Lima config sysvm generates for the project",
 		Args:  maxOneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.project(args)
-			if err != nil {
-				return err
-			}
-			s, err := a.settings(p, &f)
+			p, s, err := a.projectSettings(args, f.o)
 			if err != nil {
 				return err
 			}
@@ -210,28 +220,6 @@ func (a *App) cmdConfig() *cobra.Command {
 	return cmd
 }
 
-// Status is what `sysvm status --json` prints.
-type Status struct {
-	Project      string `json:"project"`
-	Dir          string `json:"dir"`
-	VM           string `json:"vm"`
-	State        string `json:"state"`
-	SSHPort      int    `json:"sshPort,omitempty"`
-	SSHConfig    string `json:"sshConfig,omitempty"`
-	Config       string `json:"config"`
-	ConfigEdited bool   `json:"configEdited"`
-	ConfigExists bool   `json:"configExists"`
-	Session      string `json:"session"`
-	// SessionState is running, exited, none (no such session yet) or
-	// unknown (the VM is not running or could not be asked).
-	SessionState string `json:"sessionState"`
-	// Broker is the broker process's connection to the VM, if it has one.
-	Broker *broker.VMStatus `json:"broker,omitempty"`
-}
-
-// StateNotCreated is the state of a VM that does not exist yet.
-const StateNotCreated = "NotCreated"
-
 func (a *App) cmdStatus() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -239,41 +227,17 @@ func (a *App) cmdStatus() *cobra.Command {
 		Short: "Show the project, its VM and its session",
 		Args:  maxOneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.project(args)
+			p, s, err := a.projectSettings(args, limaconfig.Overrides{})
 			if err != nil {
 				return err
 			}
-			b, err := a.broker()
+			sm, err := a.sessions()
 			if err != nil {
 				return err
 			}
-			st := Status{Project: p.Slug, Dir: p.Dir, VM: p.VM, Config: p.LimaConfig(), Session: p.Session(), State: StateNotCreated, SessionState: "unknown"}
-			if cur, err := os.ReadFile(p.LimaConfig()); err == nil {
-				st.ConfigExists = true
-				if s, err := limaconfig.Resolve(p, limaconfig.Overrides{}, a.Getenv); err == nil {
-					gen, _ := limaconfig.Generate(p, s, limaconfig.ThisHost())
-					st.ConfigEdited = string(gen) != string(cur)
-				}
-			}
-			inst, err := b.Lima.Inspect(cmd.Context(), p.VM)
-			var nf *lima.NotFoundError
-			switch {
-			case errors.As(err, &nf):
-			case err != nil:
+			st, err := sm.Status(cmd.Context(), p, s)
+			if err != nil {
 				return err
-			default:
-				st.State, st.SSHPort = inst.Status, inst.SSHLocalPort
-				if inst.Status == lima.StatusRunning {
-					st.SSHConfig = inst.SSHConfigFile
-					st.SessionState = a.sessionState(cmd.Context(), b, inst, p.Session())
-				}
-			}
-			if vms, ok := b.DaemonStatus(); ok {
-				for i := range vms {
-					if vms[i].VM == p.VM {
-						st.Broker = &vms[i]
-					}
-				}
 			}
 			if asJSON {
 				return writeJSON(a.Out, st)
@@ -289,10 +253,15 @@ func (a *App) cmdStatus() *cobra.Command {
 			switch {
 			case !st.ConfigExists:
 				cfg += " (not written yet; `sysvm up` writes it)"
-			case st.ConfigEdited:
+			case st.ConfigEdited && st.ConfigDiffers:
 				cfg += " (edited: differs from `sysvm config`; sysvm uses your file)"
+			case st.ConfigDiffers:
+				cfg += " (settings changed; the next `sysvm up` regenerates it)"
 			}
 			fmt.Fprintf(tw, "config\t%s\n", cfg)
+			if len(st.Changed) > 0 {
+				fmt.Fprintf(tw, "changed\t%s (apply: sysvm up --recreate)\n", strings.Join(st.Changed, "; "))
+			}
 			fmt.Fprintf(tw, "session\t%s (%s)\n", st.Session, st.SessionState)
 			if bs := st.Broker; bs != nil && bs.Connected {
 				fmt.Fprintf(tw, "broker\tconnected since %s, %d client(s) attached\n", bs.Since, bs.Clients)
@@ -304,14 +273,6 @@ func (a *App) cmdStatus() *cobra.Command {
 	return cmd
 }
 
-// ListEntry is one line of `sysvm list --json`.
-type ListEntry struct {
-	Project string `json:"project"`
-	VM      string `json:"vm"`
-	State   string `json:"state"`
-	Dir     string `json:"dir"`
-}
-
 func (a *App) cmdList() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -319,34 +280,16 @@ func (a *App) cmdList() *cobra.Command {
 		Short: "List every project sysvm knows on this host, with its VM's state",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := a.broker()
+			v, err := a.vms()
 			if err != nil {
 				return err
 			}
-			recs, err := b.State.Records()
+			entries, err := v.List(cmd.Context())
 			if err != nil {
 				return err
-			}
-			insts, err := b.Lima.List(cmd.Context())
-			if err != nil {
-				return err
-			}
-			states := map[string]string{}
-			for _, in := range insts {
-				states[in.Name] = in.Status
-			}
-			entries := []ListEntry{}
-			for _, r := range recs {
-				s, ok := states[r.VM]
-				if !ok {
-					s = StateNotCreated
-				}
-				entries = append(entries, ListEntry{Project: r.Name, VM: r.VM, State: s, Dir: r.Dir})
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(entries)
+				return writeJSON(a.Out, entries)
 			}
 			tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROJECT\tVM\tSTATE\tDIR")
@@ -358,16 +301,4 @@ func (a *App) cmdList() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
-}
-
-// sessionState asks the VM for the project's Zellij session.
-func (a *App) sessionState(ctx context.Context, b *broker.Broker, inst *lima.Instance, name string) string {
-	ss, err := b.Sessions(ctx, inst)
-	if err != nil {
-		return "unknown"
-	}
-	if s, ok := zellij.Find(ss, name); ok {
-		return s.State()
-	}
-	return "none"
 }

@@ -1,21 +1,50 @@
-package broker
+// Package session puts the user's terminal in a project's VM: `attach`
+// (the project's Zellij session, with its layout, reconnecting by itself
+// when the link drops), `shell` (a login shell or one command, taking the
+// warm path with no limactl when the VM answers), the sessions in a VM,
+// and the status that joins the VM's, the session's and the broker's view.
+//
+// It reaches the VM through the broker process when it runs (package
+// broker's Client) and dials directly otherwise; it brings the VM up
+// through package vm and never runs limactl itself. It writes to the
+// terminal only through the sshx.Terminal it is given, and never exits.
+package session
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/layouts"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/sshx"
+	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij"
 )
+
+// Manager opens sessions in projects' VMs.
+type Manager struct {
+	// VM brings the VM up when it is not running.
+	VM *vm.Manager
+	// Broker is the broker process's client; nil dials every VM directly.
+	Broker *broker.Client
+	Log    *slog.Logger
+
+	fallbackOnce sync.Once
+}
+
+// ErrUnreachable means the VM could not be reached over SSH.
+var ErrUnreachable = errors.New("VM unreachable over SSH")
 
 // ErrNested means sysvm was asked to attach from inside a VM or a local Zellij.
 var ErrNested = errors.New("refusing to nest")
@@ -25,11 +54,11 @@ var ErrNested = errors.New("refusing to nest")
 // forced.
 func Guard(getenv func(string) string, force bool) error {
 	if getenv("SYSINIT_IN_VM") != "" {
-		return hint(fmt.Errorf("%w: this shell is already inside a sysvm VM (SYSINIT_IN_VM is set)", ErrNested),
+		return hint.Wrap(fmt.Errorf("%w: this shell is already inside a sysvm VM (SYSINIT_IN_VM is set)", ErrNested),
 			"detach (Ctrl-o d) to get back to the host, then run sysvm there")
 	}
 	if getenv("ZELLIJ") != "" && !force {
-		return hint(fmt.Errorf("%w: this shell is inside a local Zellij session (ZELLIJ is set); attaching would put Zellij inside Zellij", ErrNested),
+		return hint.Wrap(fmt.Errorf("%w: this shell is inside a local Zellij session (ZELLIJ is set); attaching would put Zellij inside Zellij", ErrNested),
 			"sysvm attach --force  (nest anyway)", "or detach from the local session first")
 	}
 	return nil
@@ -42,7 +71,8 @@ type AttachOptions struct {
 	Fresh bool
 	// Term is the local TERM.
 	Term string
-	// Reconnect is how long to keep trying after the link drops (0: 10 min).
+	// Reconnect is how long to keep trying after each loss of the link
+	// (0: DefaultReconnect).
 	Reconnect time.Duration
 }
 
@@ -62,7 +92,7 @@ func layout(p *project.Project) ([]byte, error) {
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, hint(fmt.Errorf("the layout %s named in sysvm.yaml cannot be read: %w", path, err),
+			return nil, hint.Wrap(fmt.Errorf("the layout %s named in sysvm.yaml cannot be read: %w", path, err),
 				"fix `layout:` in "+filepath.Join(p.Dir, project.FileName))
 		}
 		return b, nil
@@ -70,138 +100,53 @@ func layout(p *project.Project) ([]byte, error) {
 	return layouts.Default, nil
 }
 
-// connect opens a link to the running VM with the ssh.config Lima wrote at
-// its last start (the port changes at every start), waiting up to wait for
-// sshd to answer while the VM finishes booting.
-func (b *Broker) connect(ctx context.Context, inst *lima.Instance, wait time.Duration) (link, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		l, err := b.openLink(ctx, inst)
-		if err == nil {
-			return l, nil
-		}
-		var ur *sshx.UnreachableError
-		if !errors.As(err, &ur) || time.Now().After(deadline) {
-			return nil, b.sshError(inst, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ErrInterrupted
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
-}
-
-func (b *Broker) dialOnce(ctx context.Context, inst *lima.Instance) (*sshx.Client, error) {
-	path := inst.SSHConfigFile
-	if path == "" {
-		path = filepath.Join(inst.Dir, "ssh.config")
-	}
-	cfg, err := sshx.ReadConfig(path)
-	if err != nil {
-		return nil, err
-	}
-	if b.Log != nil {
-		b.Log.Debug("ssh dial", "vm", inst.Name, "addr", cfg.Addr(), "user", cfg.User, "config", path)
-	}
-	return sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: b.State})
-}
-
-func (b *Broker) sshError(inst *lima.Instance, err error) error {
-	var hk *sshx.HostKeyChangedError
-	var ur *sshx.UnreachableError
-	var ce *sshx.ConfigError
-	switch {
-	case errors.As(err, &hk):
-		return hint(err, "if you recreated the VM outside sysvm, trust its new key: sysvm forget-host-key "+strings.TrimSuffix(inst.Name, project.VMSuffix),
-			"otherwise something else is answering on the VM's SSH port: check `limactl list "+inst.Name+"`")
-	case errors.As(err, &ur):
-		return hint(fmt.Errorf("%w: %v", ErrUnreachable, err), "sysvm status", "limactl list "+inst.Name)
-	case errors.As(err, &ce):
-		return hint(err, fmt.Sprintf("restart the VM so Lima writes it again: sysvm stop && sysvm up  (or limactl stop -f %s)", inst.Name))
-	case errors.As(err, new(*sshx.KeyError)):
-		return hint(err, "Lima keeps it in $LIMA_HOME/_config/user; check that it is readable, or restore it and restart the VM")
-	}
-	return err
-}
-
 // Attach ensures the VM, connects, and attaches the terminal to the
 // project's Zellij session, reconnecting by itself when the link drops. It
 // returns the remote exit status of a clean end (detach or quit).
-func (b *Broker) Attach(ctx context.Context, p *project.Project, s limaconfig.Settings, t *sshx.Terminal, o AttachOptions) (int, error) {
+func (m *Manager) Attach(ctx context.Context, p *project.Project, s limaconfig.Settings, t *sshx.Terminal, o AttachOptions) (int, error) {
 	kdl, err := layout(p)
 	if err != nil {
 		return -1, err
 	}
 	if o.Reconnect <= 0 {
-		o.Reconnect = 10 * time.Minute
+		o.Reconnect = DefaultReconnect
 	}
-	var lostAt time.Time
-	for attempt := 0; ; attempt++ {
-		inst, err := b.ensure(ctx, p, s, attempt == 0)
+	attempt := func(ctx context.Context, n int, until time.Time) (int, bool, error) {
+		inst, err := m.VM.Ensure(ctx, p, s, n == 0)
 		if err != nil {
-			return -1, err
+			return -1, false, err
 		}
-		wait := 2 * time.Minute
-		if attempt > 0 {
-			wait = time.Until(lostAt.Add(o.Reconnect))
-		}
-		l, err := b.connect(ctx, inst, wait)
+		l, err := m.connect(ctx, inst, until)
 		if err != nil {
-			return -1, err
+			return -1, false, err
 		}
-		if attempt > 0 {
+		defer l.Close()
+		if n > 0 {
 			t.Discard()
 		}
-		code, err := b.attachOnce(ctx, l, p, kdl, t, o, attempt == 0)
-		l.Close()
-		var lost *sshx.LostError
-		switch {
-		case err == nil:
-			return code, nil
-		case ctx.Err() != nil:
-			return -1, ErrInterrupted
-		case !errors.As(err, &lost):
-			return -1, err
-		}
-		if attempt == 0 || lostAt.IsZero() {
-			lostAt = time.Now()
-		}
-		if time.Since(lostAt) > o.Reconnect {
-			return -1, hint(fmt.Errorf("%w: gave up reconnecting to %s after %s", ErrUnreachable, p.VM, o.Reconnect), "sysvm status")
-		}
+		code, err := m.attachOnce(ctx, l, p, kdl, t, o, n == 0)
+		var ns *sshx.NotStartedError
+		return code, err != nil && !errors.As(err, &ns), err
+	}
+	onLost := func(n int) {
 		if t.IsTTY() {
 			// Zellij may have left the alternate screen, mouse reporting and
 			// bracketed paste on: turn them off before writing to the host.
 			fmt.Fprint(t.Out, "\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\r\n")
 		}
-		fmt.Fprintf(t.Err, "sysvm: connection to %s lost; reconnecting (attempt %d)…\n", p.VM, attempt+1)
-		select {
-		case <-ctx.Done():
-			return -1, ErrInterrupted
-		case <-time.After(backoff(attempt)):
-		}
+		fmt.Fprintf(t.Err, "sysvm: connection to %s lost; reconnecting (attempt %d)…\n", p.VM, n)
 	}
+	return reconnect(ctx, p.VM, o.Reconnect, attempt, onLost)
 }
 
-// backoff grows to a cap of two seconds; Connect itself polls every 300 ms,
-// so once the VM answers the next try follows within a second.
-func backoff(attempt int) time.Duration {
-	d := time.Duration(attempt+1) * 200 * time.Millisecond
-	if d > 2*time.Second {
-		d = 2 * time.Second
-	}
-	return d
-}
-
-func (b *Broker) attachOnce(ctx context.Context, c link, p *project.Project, kdl []byte, t *sshx.Terminal, o AttachOptions, first bool) (int, error) {
+func (m *Manager) attachOnce(ctx context.Context, c link, p *project.Project, kdl []byte, t *sshx.Terminal, o AttachOptions, first bool) (int, error) {
 	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.StageLayoutArgv(p.Session())}.Line(), kdl)
 	if err != nil {
-		return -1, err
+		return -1, &sshx.NotStartedError{Err: err}
 	}
 	switch {
 	case code == zellij.NoZellijStatus:
-		return -1, hint(&zellij.MissingError{VM: p.VM},
+		return -1, hint.Wrap(&zellij.MissingError{VM: p.VM},
 			"install it in the VM, e.g. with `provision:` in sysvm.yaml (https://zellij.dev/documentation/installation)",
 			"sysvm shell  (a plain shell in the VM works without it)")
 	case code != 0:
@@ -210,20 +155,35 @@ func (b *Broker) attachOnce(ctx context.Context, c link, p *project.Project, kdl
 	layoutPath := strings.TrimSpace(string(out))
 	if first && o.Fresh {
 		if err := deleteIfExited(ctx, c, p.VM, p.Session()); err != nil {
-			return -1, err
+			return -1, &sshx.NotStartedError{Err: err}
 		}
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: zellij.AttachArgv(layoutPath, p.Session())}
 	ch, err := c.NewChannel()
 	if err != nil {
-		return -1, err
+		return -1, &sshx.NotStartedError{Err: err}
 	}
 	return t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: true, Term: o.Term, ForwardAgent: c.ForwardAgent(), AuthSock: os.Getenv("SSH_AUTH_SOCK")})
 }
 
-// Sessions lists the Zellij sessions in the running VM.
-func (b *Broker) Sessions(ctx context.Context, inst *lima.Instance) ([]zellij.Session, error) {
-	l, err := b.connect(ctx, inst, 0)
+// Sessions lists the Zellij sessions in the project's VM, which must run.
+func (m *Manager) Sessions(ctx context.Context, p *project.Project) ([]zellij.Session, error) {
+	inst, err := m.VM.Inspect(ctx, p.VM)
+	if err != nil {
+		return nil, err
+	}
+	if inst == nil || inst.Status != lima.StatusRunning {
+		status := vm.StateNotCreated
+		if inst != nil {
+			status = inst.Status
+		}
+		return nil, hint.Wrap(fmt.Errorf("VM %s is %s", p.VM, status), "sysvm up")
+	}
+	return m.sessionsIn(ctx, inst)
+}
+
+func (m *Manager) sessionsIn(ctx context.Context, inst *lima.Instance) ([]zellij.Session, error) {
+	l, err := m.connect(ctx, inst, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -269,40 +229,40 @@ func deleteIfExited(ctx context.Context, c link, vm, name string) error {
 // When the VM answers on the port of its last start, no limactl runs at
 // all: that is the warm path a `cd` takes. Otherwise (stopped, missing,
 // moved) it brings the VM up first.
-func (b *Broker) Shell(ctx context.Context, p *project.Project, s limaconfig.Settings, t *sshx.Terminal, argv []string, termName string) (int, error) {
+func (m *Manager) Shell(ctx context.Context, p *project.Project, s limaconfig.Settings, t *sshx.Terminal, argv []string, termName string) (int, error) {
 	if len(argv) == 0 {
 		argv = zellij.LoginShellArgv()
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: argv}
 	sess := sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, AuthSock: os.Getenv("SSH_AUTH_SOCK")}
-	if l, err := b.quickLink(ctx, filepath.Join(b.LimaHome, p.VM)); err == nil {
-		code, err := b.run(ctx, l, t, sess)
+	if l, err := m.quickLink(ctx, filepath.Join(m.VM.LimaHome, p.VM)); err == nil {
+		code, err := m.run(ctx, l, t, sess)
 		var ns *sshx.NotStartedError
 		if !errors.As(err, &ns) {
 			return code, err
 		}
-		if b.Log != nil {
-			b.Log.Debug("warm path failed; bringing the VM up", "err", err)
+		if m.Log != nil {
+			m.Log.Debug("warm path failed; bringing the VM up", "err", err)
 		}
 	}
-	inst, err := b.Up(ctx, p, s)
+	inst, err := m.VM.Up(ctx, p, s)
 	if err != nil {
 		return -1, err
 	}
-	l, err := b.connect(ctx, inst, 2*time.Minute)
+	l, err := m.connect(ctx, inst, time.Now().Add(firstWait))
 	if err != nil {
 		return -1, err
 	}
-	code, err := b.run(ctx, l, t, sess)
+	code, err := m.run(ctx, l, t, sess)
 	var ns *sshx.NotStartedError
 	if errors.As(err, &ns) {
-		return -1, b.sshError(inst, ns.Err)
+		return -1, sshError(inst.Name, ns.Err)
 	}
 	return code, err
 }
 
 // run runs one session on l.
-func (b *Broker) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Session) (int, error) {
+func (m *Manager) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Session) (int, error) {
 	defer l.Close()
 	ch, err := l.NewChannel()
 	if err != nil {
@@ -312,7 +272,10 @@ func (b *Broker) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Sessi
 	code, err := t.Run(ctx, ch, s)
 	var lost *sshx.LostError
 	var ns *sshx.NotStartedError
-	if errors.As(err, &lost) && !errors.As(err, &ns) {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return -1, vm.ErrInterrupted
+	case errors.As(err, &lost) && !errors.As(err, &ns):
 		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	return code, err

@@ -1,4 +1,4 @@
-package broker
+package vm
 
 import (
 	"bufio"
@@ -9,29 +9,34 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/sysvm/sysvm/lima"
 )
 
-// Progress reports what a VM start is doing on stderr: the phase, the time
-// elapsed and the latest line of Lima's own log. On a terminal it is one
-// line rewritten in place; otherwise a plain line per phase, and a reminder
-// every 15 seconds; with Quiet, nothing.
+// Progress reports what a VM start is doing on stderr: the phase in words
+// and the time elapsed. On a terminal it is one line rewritten in place,
+// never wider than the terminal; otherwise a plain line per phase and a
+// reminder every 15 seconds; with Quiet, nothing. Lima's own latest log
+// line is added only with Verbose.
 type Progress struct {
-	W     io.Writer
-	TTY   bool
-	Quiet bool
+	W       io.Writer
+	TTY     bool
+	Quiet   bool
+	Verbose bool
 	// Width bounds the in-place line on a terminal.
 	Width int
 }
 
-// watch follows a start until stop is closed. files are the logs to read the
-// latest line from, in order of preference (the hostagent's, then limactl's).
-func (p *Progress) watch(vm, firstPhase string, files []string, stop <-chan struct{}) *sync.WaitGroup {
-	var wg sync.WaitGroup
+// watch follows a start until the returned stop is called. files are the
+// logs to read Lima's latest line from, in order of preference (the
+// hostagent's, then limactl's).
+func (p *Progress) watch(vm, firstPhase string, files []string) (stop func()) {
 	if p == nil || p.Quiet || p.W == nil {
-		return &wg
+		return func() {}
 	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -48,30 +53,23 @@ func (p *Progress) watch(vm, firstPhase string, files []string, stop <-chan stru
 				}
 			}
 			ph := phaseOf(firstPhase, msg)
-			elapsed := time.Since(start).Round(time.Second)
+			line := fmt.Sprintf("sysvm: %s %s (%s)", ph, vm, time.Since(start).Round(time.Second))
+			if p.Verbose && msg != "" {
+				line += " · " + msg
+			}
 			if p.TTY {
-				line := fmt.Sprintf("sysvm: %s %s (%s)", ph, vm, elapsed)
-				if msg != "" {
-					line += " · " + msg
-				}
-				if w := p.Width; w > 10 && len([]rune(line)) > w-1 {
-					line = string([]rune(line)[:w-2]) + "…"
-				}
+				line = fit(line, p.Width)
 				if line != lastPrinted {
 					fmt.Fprintf(p.W, "\r\x1b[K%s", line)
 					lastPrinted = line
 				}
 			} else if ph != phase || time.Since(lastPlain) >= 15*time.Second {
-				line := fmt.Sprintf("sysvm: %s %s (%s)", ph, vm, elapsed)
-				if msg != "" {
-					line += ": " + msg
-				}
 				fmt.Fprintln(p.W, line)
 				lastPlain = time.Now()
 			}
 			phase = ph
 			select {
-			case <-stop:
+			case <-done:
 				if p.TTY {
 					fmt.Fprint(p.W, "\r\x1b[K")
 				}
@@ -80,7 +78,21 @@ func (p *Progress) watch(vm, firstPhase string, files []string, stop <-chan stru
 			}
 		}
 	}()
-	return &wg
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
+}
+
+// fit cuts line to leave the last column of a width-wide terminal free, so
+// the line never wraps.
+func fit(line string, width int) string {
+	if width <= 10 {
+		width = 80
+	}
+	r := []rune(line)
+	if len(r) <= width-1 {
+		return line
+	}
+	return string(r[:width-2]) + "…"
 }
 
 // Say prints one status line unless quiet.
@@ -91,14 +103,14 @@ func (p *Progress) Say(format string, args ...any) {
 	fmt.Fprintf(p.W, "sysvm: "+format+"\n", args...)
 }
 
-// phaseOf guesses the boot phase from Lima's latest log message.
+// phaseOf names the boot phase, in words, from Lima's latest log message.
 func phaseOf(first, msg string) string {
 	m := strings.ToLower(msg)
 	switch {
 	case strings.Contains(m, "final requirement") || strings.Contains(m, "provision"):
 		return "provisioning"
 	case strings.Contains(m, "requirement") || strings.Contains(m, "ssh"):
-		return "waiting for ssh on"
+		return "waiting for SSH on"
 	case strings.Contains(m, "starting qemu") || strings.Contains(m, "starting vz") ||
 		strings.Contains(m, "hostagent") || strings.Contains(m, "booting"):
 		return "booting"
@@ -107,7 +119,8 @@ func phaseOf(first, msg string) string {
 }
 
 // lastLogLine returns the message of the last line of a log that is either
-// JSON lines ({"msg": ...}, the hostagent's) or logrus text (limactl's).
+// JSON lines ({"msg": ...}, the hostagent's) or logrus text (limactl's),
+// on one line and without control characters: it goes to a terminal.
 func lastLogLine(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -131,8 +144,14 @@ func lastLogLine(path string) string {
 	var j struct {
 		Msg string `json:"msg"`
 	}
+	msg := lima.LogMessage(last)
 	if strings.HasPrefix(last, "{") && json.Unmarshal([]byte(last), &j) == nil {
-		return j.Msg
+		msg = j.Msg
 	}
-	return lima.LogMessage(last)
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, msg)
 }

@@ -1,0 +1,38 @@
+package hint
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+)
+
+func TestOf(t *testing.T) {
+	base := errors.New("boom")
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"none", base, nil},
+		{"nil", nil, nil},
+		{"one", Wrap(base, "a", "b"), []string{"a", "b"}},
+		// Wrapped again with %w: the hints still reach the CLI.
+		{"wrapped", fmt.Errorf("ctx: %w", Wrap(base, "a")), []string{"a"}},
+		// Hints added at two layers: the outer (closer to the user) first.
+		{"nested", Wrap(fmt.Errorf("outer: %w", Wrap(base, "inner")), "outer"), []string{"outer", "inner"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Of(tt.err); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Of = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if Wrap(nil, "x") != nil {
+		t.Error("Wrap(nil) is not nil")
+	}
+	if !errors.Is(Wrap(base, "x"), base) {
+		t.Error("Wrap hides the error from errors.Is")
+	}
+}

@@ -1,0 +1,193 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/hint"
+	"github.com/sysvm/sysvm/lima"
+	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/sshx"
+	"github.com/sysvm/sysvm/vm"
+)
+
+// link is a way to open channels to one VM: this process's own SSH
+// connection, or the broker process's.
+type link interface {
+	NewChannel() (sshx.Channel, error)
+	ForwardAgent() bool
+	Close() error
+}
+
+// direct is this process's own connection.
+type direct struct{ c *sshx.Client }
+
+func (d direct) NewChannel() (sshx.Channel, error) { return d.c.NewChannel() }
+func (d direct) ForwardAgent() bool                { return d.c.Config.ForwardAgent }
+func (d direct) Close() error                      { return d.c.Close() }
+
+// relayed opens channels through the broker process.
+type relayed struct {
+	b            *broker.Client
+	vm, cfgPath  string
+	forwardAgent bool
+}
+
+func (r relayed) NewChannel() (sshx.Channel, error) { return r.b.Channel(r.vm, r.cfgPath), nil }
+func (r relayed) ForwardAgent() bool                { return r.forwardAgent }
+func (r relayed) Close() error                      { return nil }
+
+// sshConfigPath is where Lima wrote the instance's ssh.config.
+func sshConfigPath(inst *lima.Instance) string {
+	if inst.SSHConfigFile != "" {
+		return inst.SSHConfigFile
+	}
+	return filepath.Join(inst.Dir, "ssh.config")
+}
+
+// connect opens a link to the running VM with the ssh.config Lima wrote at
+// its last start (the port changes at every start), waiting until the
+// deadline for sshd to answer while the VM finishes booting.
+func (m *Manager) connect(ctx context.Context, inst *lima.Instance, deadline time.Time) (link, error) {
+	for {
+		l, err := m.openLink(ctx, inst)
+		if err == nil {
+			return l, nil
+		}
+		if sshx.KindOf(err) != sshx.KindUnreachable || time.Now().After(deadline) {
+			return nil, sshError(inst.Name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, vm.ErrInterrupted
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// openLink connects to a running VM: through the broker process when it is
+// enabled and can be reached, else with a connection of this process's own.
+func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, error) {
+	cfgPath := sshConfigPath(inst)
+	if m.Broker != nil {
+		err := m.Broker.Connect(ctx, inst.Name, cfgPath)
+		if err == nil {
+			cfg, _ := sshx.ReadConfig(cfgPath)
+			return relayed{b: m.Broker, vm: inst.Name, cfgPath: cfgPath, forwardAgent: cfg != nil && cfg.ForwardAgent}, nil
+		}
+		var unavailable *broker.UnavailableError
+		if !errors.As(err, &unavailable) {
+			return nil, err
+		}
+		m.fallbackOnce.Do(func() {
+			if m.Log != nil {
+				m.Log.Debug("broker unavailable; dialing directly", "err", err)
+			}
+		})
+	}
+	cfg, err := sshx.ReadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	if m.Log != nil {
+		m.Log.Debug("ssh dial", "vm", inst.Name, "addr", cfg.Addr(), "user", cfg.User, "config", cfgPath)
+	}
+	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.VM.State})
+	if err != nil {
+		return nil, err
+	}
+	return direct{c}, nil
+}
+
+// quickLink is the warm path: the broker's connection (asked for nothing
+// until the session itself) or a direct dial, to the VM whose instance
+// directory is dir, with no limactl in between.
+func (m *Manager) quickLink(ctx context.Context, dir string) (link, error) {
+	inst := &lima.Instance{Name: filepath.Base(dir), Dir: dir}
+	cfgPath := sshConfigPath(inst)
+	cfg, err := sshx.ReadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	if m.Broker != nil && m.Broker.Running() {
+		return relayed{b: m.Broker, vm: inst.Name, cfgPath: cfgPath, forwardAgent: cfg.ForwardAgent}, nil
+	}
+	return m.openLink(ctx, inst)
+}
+
+// sshError adds what the user can do to an SSH failure.
+func sshError(vmName string, err error) error {
+	switch sshx.KindOf(err) {
+	case sshx.KindHostKey:
+		return hint.Wrap(err, "if you recreated the VM outside sysvm, trust its new key: sysvm forget-host-key "+strings.TrimSuffix(vmName, project.VMSuffix),
+			"otherwise something else is answering on the VM's SSH port: check `limactl list "+vmName+"`")
+	case sshx.KindUnreachable:
+		return hint.Wrap(fmt.Errorf("%w: %v", ErrUnreachable, err), "sysvm status", "limactl list "+vmName)
+	case sshx.KindConfig, sshx.KindConfigMissing:
+		return hint.Wrap(err, fmt.Sprintf("restart the VM so Lima writes it again: sysvm stop && sysvm up  (or limactl stop -f %s)", vmName))
+	case sshx.KindKey:
+		return hint.Wrap(err, "Lima keeps it in $LIMA_HOME/_config/user; check that it is readable, or restore it and restart the VM")
+	}
+	return err
+}
+
+// output runs a command without a PTY on l, feeding it stdin, and returns
+// its stdout, stderr and exit status.
+func output(ctx context.Context, l link, cmd string, stdin []byte) ([]byte, []byte, int, error) {
+	ch, err := l.NewChannel()
+	if err != nil {
+		return nil, nil, -1, err
+	}
+	defer ch.Close()
+	var o, e syncBuffer
+	in, err := ch.Start(cmd, nil, "", &o, &e)
+	if err != nil {
+		return nil, nil, -1, err
+	}
+	if len(stdin) > 0 {
+		if _, err := in.Write(stdin); err != nil {
+			return nil, nil, -1, &sshx.LostError{Err: err}
+		}
+	}
+	in.Close()
+	type res struct {
+		code int
+		err  error
+	}
+	done := make(chan res, 1)
+	go func() {
+		c, err := ch.Wait()
+		done <- res{c, err}
+	}()
+	select {
+	case r := <-done:
+		return o.Bytes(), e.Bytes(), r.code, r.err
+	case <-ctx.Done():
+		return nil, nil, -1, ctx.Err()
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.b.Bytes()...)
+}

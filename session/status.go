@@ -1,0 +1,80 @@
+package session
+
+import (
+	"context"
+
+	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/lima"
+	"github.com/sysvm/sysvm/limaconfig"
+	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/vm"
+	"github.com/sysvm/sysvm/zellij"
+)
+
+// Status is what `sysvm status` shows of a project.
+type Status struct {
+	Project   string `json:"project"`
+	Dir       string `json:"dir"`
+	VM        string `json:"vm"`
+	State     string `json:"state"`
+	SSHPort   int    `json:"sshPort,omitempty"`
+	SSHConfig string `json:"sshConfig,omitempty"`
+	Config    string `json:"config"`
+	// ConfigEdited means the user edited the config: sysvm uses it as it
+	// is. ConfigDiffers means it is not what `sysvm config` generates now.
+	ConfigEdited  bool `json:"configEdited"`
+	ConfigDiffers bool `json:"configDiffers"`
+	ConfigExists  bool `json:"configExists"`
+	// Changed lists the settings that differ from those the VM was
+	// created with (apply them with `sysvm up --recreate`).
+	Changed []string `json:"changed,omitempty"`
+	Session string   `json:"session"`
+	// SessionState is running, exited, none (no such session yet) or
+	// unknown (the VM is not running or could not be asked).
+	SessionState string `json:"sessionState"`
+	// Broker is the broker process's connection to the VM, if it has one.
+	Broker *broker.VMStatus `json:"broker,omitempty"`
+}
+
+// Status joins what sysvm knows of the project: its config, its VM, its
+// Zellij session and the broker's connection.
+func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.Settings) (Status, error) {
+	cfg := m.VM.ConfigState(p, s)
+	st := Status{Project: p.Slug, Dir: p.Dir, VM: p.VM, Config: cfg.Path, Session: p.Session(),
+		State: vm.StateNotCreated, SessionState: "unknown",
+		ConfigExists: cfg.Exists, ConfigEdited: cfg.Exists && cfg.Edited, ConfigDiffers: cfg.Exists && cfg.Differs}
+	inst, err := m.VM.Inspect(ctx, p.VM)
+	if err != nil {
+		return st, err
+	}
+	if inst != nil {
+		st.State, st.SSHPort = inst.Status, inst.SSHLocalPort
+		st.Changed = m.VM.Changed(p)
+		if inst.Status == lima.StatusRunning {
+			st.SSHConfig = inst.SSHConfigFile
+			st.SessionState = m.sessionState(ctx, inst, p.Session())
+		}
+	}
+	if m.Broker != nil {
+		if vms, ok := m.Broker.Status(); ok {
+			for i := range vms {
+				if vms[i].VM == p.VM {
+					st.Broker = &vms[i]
+				}
+			}
+		}
+	}
+	return st, nil
+}
+
+// sessionState asks the VM for the project's Zellij session.
+func (m *Manager) sessionState(ctx context.Context, inst *lima.Instance, name string) string {
+	ss, err := m.sessionsIn(ctx, inst)
+	if err != nil {
+		return "unknown"
+	}
+	if s, ok := zellij.Find(ss, name); ok {
+		return s.State()
+	}
+	return "none"
+}

@@ -1,0 +1,33 @@
+package state
+
+import (
+	"errors"
+	"os"
+)
+
+// The Lima config each VM was created from is kept as created/<vm>.yaml,
+// so sysvm can tell the user which settings changed since.
+
+// SaveCreated records the config vm was created from.
+func (d Dir) SaveCreated(vm string, config []byte) error {
+	dir, err := d.MkdirAll("created")
+	if err != nil {
+		return err
+	}
+	return WriteFile(dir+"/"+vm+".yaml", config)
+}
+
+// Created returns the config vm was created from, if sysvm created it.
+func (d Dir) Created(vm string) ([]byte, bool) {
+	b, err := os.ReadFile(d.Path("created", vm+".yaml"))
+	return b, err == nil
+}
+
+// ForgetCreated drops the record of vm's creation.
+func (d Dir) ForgetCreated(vm string) error {
+	err := os.Remove(d.Path("created", vm+".yaml"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}

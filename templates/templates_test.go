@@ -1,0 +1,79 @@
+package templates_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sysvm/sysvm/limaconfig"
+	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/templates"
+)
+
+// TestTemplatesAgree checks what the templates promise to sysvm itself:
+// each .envrc, as init writes it, loads sysvm with the lines --force
+// appends and is seen by project discovery (project.EnvrcUsesSysvm, the
+// check sysvm itself makes); vm-custom's sysvm.yaml is valid and generates
+// a config.
+func TestTemplatesAgree(t *testing.T) {
+	for _, tmpl := range templates.ProjectTemplates {
+		t.Run(tmpl, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := templates.Init(dir, tmpl, false); err != nil {
+				t.Fatal(err)
+			}
+			envrcPath := filepath.Join(dir, ".envrc")
+			envrc, err := os.ReadFile(envrcPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(envrc), templates.EnvrcLoader) {
+				t.Errorf(".envrc lacks the loader lines\n%s", templates.EnvrcLoader)
+			}
+			if !project.EnvrcUsesSysvm(envrcPath) || !project.IsRoot(dir) {
+				t.Errorf(".envrc is not seen as `use sysvm` by project discovery:\n%s", envrc)
+			}
+			if out, err := exec.Command("bash", "-n", envrcPath).CombinedOutput(); err != nil {
+				t.Errorf(".envrc is not valid bash: %v\n%s", err, out)
+			}
+		})
+	}
+	dir := t.TempDir()
+	if _, err := templates.Init(dir, "vm-custom", false); err != nil {
+		t.Fatal(err)
+	}
+	p, err := project.Load(dir, project.Options{LimaHome: "/home/alice/.lima"})
+	if err != nil {
+		t.Fatalf("vm-custom's sysvm.yaml: %v", err)
+	}
+	if !p.HasFile || p.File.CPUs != 4 || p.File.Provision == "" {
+		t.Errorf("vm-custom's sysvm.yaml read as %+v", p.File)
+	}
+	s, err := limaconfig.Resolve(p, limaconfig.Overrides{}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := limaconfig.Generate(p, s, limaconfig.Host{OS: "linux", Arch: "x86_64"}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("sh", "-n", "-c", p.File.Provision).CombinedOutput(); err != nil {
+		t.Errorf("vm-custom's provision script is not valid sh: %v\n%s", err, out)
+	}
+}
+
+// TestUnknownTemplate: a name that is not a template is refused with the
+// known ones, and nothing is written.
+func TestUnknownTemplate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	_, err := templates.Init(dir, "vm-bogus", false)
+	var ue *templates.UnknownError
+	if err == nil || !strings.Contains(err.Error(), "vm-dev") || !errors.As(err, &ue) {
+		t.Fatalf("err = %v, want an UnknownError naming the known templates", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("Init made %s for an unknown template", dir)
+	}
+}

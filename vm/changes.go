@@ -1,0 +1,112 @@
+package vm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/sysvm/sysvm/lima"
+	"github.com/sysvm/sysvm/limaconfig"
+	"github.com/sysvm/sysvm/project"
+	"gopkg.in/yaml.v3"
+)
+
+// rememberCreated keeps a copy of the config a new VM was created from.
+func (m *Manager) rememberCreated(vm, cfgPath string) error {
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return err
+	}
+	return m.State.SaveCreated(vm, b)
+}
+
+// Changed lists the settings of the project's config that differ from the
+// ones its VM was created with; nil when they agree or when sysvm did not
+// create the VM.
+func (m *Manager) Changed(p *project.Project) []string {
+	created, ok := m.State.Created(p.VM)
+	if !ok {
+		return nil
+	}
+	now, err := os.ReadFile(p.LimaConfig())
+	if err != nil {
+		return nil
+	}
+	return Changes(created, now)
+}
+
+// sayChanged tells the user when the VM runs with other settings than the
+// project now asks for, and how to apply them.
+func (m *Manager) sayChanged(p *project.Project) {
+	if ch := m.Changed(p); len(ch) > 0 {
+		m.Progress.Say("%s was created with other settings: %s", p.VM, strings.Join(ch, "; "))
+		m.Progress.Say("to apply them: sysvm up --recreate  (deletes and recreates the VM; %s is kept)", p.Dir)
+	}
+}
+
+// Changes compares two Lima configs key by key and says what differs, as
+// "cpus: 4 → 2" for a plain value and "portForwards changed" for others.
+// Comments and key order do not count.
+func Changes(before, after []byte) []string {
+	var a, b map[string]any
+	if yaml.Unmarshal(before, &a) != nil || yaml.Unmarshal(after, &b) != nil {
+		return nil
+	}
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var out []string
+	for _, k := range sortedKeys(keys) {
+		va, okA := a[k]
+		vb, okB := b[k]
+		switch {
+		case reflect.DeepEqual(va, vb):
+		case !okA:
+			out = append(out, k+" added")
+		case !okB:
+			out = append(out, k+" removed")
+		case scalar(va) && scalar(vb):
+			out = append(out, fmt.Sprintf("%s: %v → %v", k, va, vb))
+		default:
+			out = append(out, k+" changed")
+		}
+	}
+	return out
+}
+
+func scalar(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return false
+	}
+	return true
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Recreate deletes the project's VM and creates it again from the current
+// settings. Only the VM goes: the project's files, its config and sysvm's
+// record of it stay.
+func (m *Manager) Recreate(ctx context.Context, p *project.Project, s limaconfig.Settings) (*lima.Instance, error) {
+	if _, err := m.EnsureConfig(p, s); err != nil {
+		return nil, err
+	}
+	if _, err := m.Destroy(ctx, p, false); err != nil {
+		return nil, err
+	}
+	return m.Up(ctx, p, s)
+}
