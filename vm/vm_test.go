@@ -1,0 +1,95 @@
+package vm
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sysvm/sysvm/lima"
+	"github.com/sysvm/sysvm/limaconfig"
+	"github.com/sysvm/sysvm/project"
+)
+
+func TestChanges(t *testing.T) {
+	base := "# comment\ncpus: 4\nmemory: 4GiB\nportForwards:\n  - guestPort: 3000\n"
+	tests := []struct {
+		name, after string
+		want        []string
+	}{
+		{"same", base, nil},
+		{"comments and order do not count", "memory: 4GiB\n# other\ncpus: 4\nportForwards:\n  - guestPort: 3000\n", nil},
+		{"scalars", "cpus: 2\nmemory: 8GiB\nportForwards:\n  - guestPort: 3000\n", []string{"cpus: 4 → 2", "memory: 4GiB → 8GiB"}},
+		{"lists", "cpus: 4\nmemory: 4GiB\nportForwards:\n  - guestPort: 8080\n", []string{"portForwards changed"}},
+		{"added and removed", "cpus: 4\nmemory: 4GiB\ndisk: 9GiB\n", []string{"disk added", "portForwards removed"}},
+		{"not YAML", "cpus: [", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Changes([]byte(base), []byte(tt.after)); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Changes = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEnsureConfig: sysvm writes a missing config, regenerates its own
+// unedited one when the settings change, and never touches an edited one.
+func TestEnsureConfig(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, project.FileName), []byte("cpus: 2\n"), 0o644)
+	p, err := project.Load(dir, project.Options{LimaHome: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manager{Host: limaconfig.Host{OS: "linux", Arch: "x86_64"}}
+	settings := func(cpus int) limaconfig.Settings {
+		s, err := limaconfig.Resolve(p, limaconfig.Overrides{CPUs: cpus}, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	read := func() string {
+		b, _ := os.ReadFile(p.LimaConfig())
+		return string(b)
+	}
+	c, err := m.EnsureConfig(p, settings(0))
+	if err != nil || !c.Exists || c.Edited || !strings.Contains(read(), "cpus: 2") {
+		t.Fatalf("first write: %+v, %v\n%s", c, err, read())
+	}
+	c, err = m.EnsureConfig(p, settings(6))
+	if err != nil || c.Edited || !strings.Contains(read(), "cpus: 6") {
+		t.Fatalf("settings changed, file unedited: %+v, %v\n%s", c, err, read())
+	}
+	edited := strings.Replace(read(), "cpus: 6", "cpus: 7", 1)
+	os.WriteFile(p.LimaConfig(), []byte(edited), 0o644)
+	c, err = m.EnsureConfig(p, settings(8))
+	if err != nil || !c.Edited || !c.Differs || read() != edited {
+		t.Fatalf("edited file: %+v, %v; it now reads\n%s", c, err, read())
+	}
+	if st := m.ConfigState(p, settings(8)); !st.Edited || !st.Differs {
+		t.Errorf("ConfigState of the edited file: %+v", st)
+	}
+}
+
+// TestWaitReadyDefaultTimeout: a Manager with no StartTimeout set waits the
+// default, rather than giving up at once.
+func TestWaitReadyDefaultTimeout(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(dir, "ha.stdout.log")
+	os.WriteFile(events, []byte(`{"status":{"running":false}}`+"\n"), 0o644)
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		f, _ := os.OpenFile(events, os.O_APPEND|os.O_WRONLY, 0)
+		f.WriteString(`{"status":{"running":true}}` + "\n")
+		f.Close()
+	}()
+	m := &Manager{}
+	if err := m.waitReady(context.Background(), &lima.Instance{Name: "x-dev", Dir: dir}); err != nil {
+		t.Fatalf("waitReady with the default timeout: %v", err)
+	}
+}
