@@ -24,6 +24,10 @@ if ((fast)); then
   echo "== fast suite" >&2
   bash test/deps.sh
   go vet ./...
+  # The users' other platforms cannot run here, but they must compile.
+  for platform in darwin/arm64 darwin/amd64 linux/arm64; do
+    GOOS=${platform%/*} GOARCH=${platform#*/} CGO_ENABLED=0 go vet ./...
+  done
   go test -count=1 -timeout 20m ./...
   # A bounded run of each fuzz target (the seeds already ran above).
   for target in "FuzzSlug ./project" "FuzzGenerate ./limaconfig" "FuzzCommandLine ./zellij" "FuzzHook ./shellhook"; do
