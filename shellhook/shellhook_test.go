@@ -263,28 +263,47 @@ func TestHookBehaviour(t *testing.T) {
 	}
 }
 
+// TestHookNotInNonInteractiveShell runs the hook in a shell started with
+// -c on a terminal, so that every guard but interactivity passes; the same
+// shell told to be interactive (-i) must run sysvm, which shows the
+// interactivity check is what stops it.
 func TestHookNotInNonInteractiveShell(t *testing.T) {
-	self, log := fakeSysvm(t)
 	for _, name := range Names() {
-		needShell(t, name)
-		sh, _ := Lookup(name)
-		text, _ := sh.Hook(self)
-		var script string
-		switch name {
-		case "fish":
-			script = text + "\nset -gx SYSVM_PROJECT_DIR /p\nemit fish_prompt\n"
-		case "zsh":
-			script = text + "\nexport SYSVM_PROJECT_DIR=/p\n_sysvm_hook\n"
-		default:
-			script = text + "\nexport SYSVM_PROJECT_DIR=/p\n_sysvm_hook\n"
-		}
-		cmd := exec.Command(name, "-c", script)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: %v\n%s", name, err, out)
-		}
-	}
-	if c := calls(t, log); len(c) != 0 {
-		t.Fatalf("the hook ran sysvm in a non-interactive shell: %q", c)
+		t.Run(name, func(t *testing.T) {
+			path := needShell(t, name)
+			sh, _ := Lookup(name)
+			for _, interactive := range []bool{false, true} {
+				self, log := fakeSysvm(t)
+				text, _ := sh.Hook(self)
+				var args []string
+				switch name {
+				case "fish":
+					args = []string{"--no-config", "-c", text + "\nset -gx SYSVM_PROJECT_DIR /p\nemit fish_prompt\n"}
+				case "zsh":
+					args = []string{"-f", "-c", text + "\nexport SYSVM_PROJECT_DIR=/p\n_sysvm_hook\n"}
+				default:
+					args = []string{"--norc", "--noprofile", "-c", text + "\nexport SYSVM_PROJECT_DIR=/p\n_sysvm_hook\n"}
+				}
+				if interactive { // before -c: bash takes long options first
+					n := len(args) - 2
+					args = append(args[:n:n], append([]string{"-i"}, args[n:]...)...)
+				}
+				cmd := exec.Command(path, args...)
+				home := t.TempDir()
+				cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm", "XDG_CONFIG_HOME=" + home}
+				tm := term.Start(t, cmd)
+				if code := tm.ExitCode(10 * time.Second); code != 0 {
+					t.Fatalf("%s %v exited %d:\n%s", name, args[:len(args)-1], code, tm.Output())
+				}
+				switch c := calls(t, log); {
+				case !interactive && len(c) != 0:
+					t.Errorf("the hook ran sysvm in a non-interactive shell on a terminal: %q", c)
+				case interactive && len(c) != 1:
+					t.Errorf("the hook did not run sysvm in the same shell made interactive (calls %q), so the "+
+						"non-interactive case proves nothing:\n%s", c, tm.Output())
+				}
+			}
+		})
 	}
 }
 
