@@ -181,9 +181,10 @@ func (f *fixture) prepare() error {
 // its NIX_* and GIT_CONFIG* variables, then the suite's own Nix and git
 // configuration, then extra. Nix reads NIX_CONF_DIR/nix.conf in place of
 // /etc/nix/nix.conf and NIX_USER_CONF_FILES in place of ~/.config/nix, so
-// the machine's settings can neither help nor hurt (Nix's source at 2.8.0,
-// src/libstore/globals.cc, loadConfFile). Git, which Nix runs for git+file
-// flakes, reads no /etc/gitconfig nor ~/.gitconfig.
+// the machine's settings can neither help nor hurt (Nix's manual, nix.conf,
+// "Configuration file"; NIX_CONFIG from the parent is dropped too). Git,
+// which Nix runs for git+file flakes, reads no /etc/gitconfig nor
+// ~/.gitconfig.
 func (f *fixture) env(parent, extra []string) []string {
 	var env []string
 	for _, kv := range parent {
