@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// realLine is one line of `limactl list --json` from Lima v1.2.2
-// (lima-real-vm.md), shortened in its config object.
+// realLine is one line of `limactl list --json` from Lima v1.2.2 for a real
+// QEMU instance (the kind test/realvm boots), shortened in its config object.
 const realLine = `{"name":"e2e","hostname":"lima-e2e","status":"Running","dir":"/tmp/svl/e2e","vmType":"qemu","arch":"x86_64","cpuType":"max","cpus":2,"memory":2147483648,"disk":8589934592,"sshLocalPort":35383,"sshConfigFile":"/tmp/svl/e2e/ssh.config","hostAgentPID":24999,"driverPID":25019,"config":{"vmType":"qemu"},"sshAddress":"127.0.0.1","protected":false,"limaVersion":"v1.2.2","HostOS":"linux","HostArch":"x86_64","LimaHome":"/tmp/svl","IdentityFile":"/tmp/svl/_config/user"}`
 
 func TestParseList(t *testing.T) {

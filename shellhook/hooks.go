@@ -11,7 +11,8 @@ package shellhook
 //	if not interactive, no terminal, CI, inside the VM, inside a local
 //	   Zellij (unless SYSVM_ALLOW_IN_ZELLIJ=1), or an editor's environment
 //	   probe: return silently
-//	if SYSINIT_NO_AUTO_VM=1: say how to enter, return
+//	if SYSINIT_NO_AUTO_VM is set to anything but "", 0, false or no (any
+//	   case): say how to enter, return
 //	sysvm attach $project                        (foreground, once per entry)
 
 const bashHook = `# sysvm shell hook for bash: add  eval "$(sysvm hook bash)"  to ~/.bashrc, after direnv's hook.
@@ -27,10 +28,13 @@ _sysvm_hook() {
      || -n "${INTELLIJ_ENVIRONMENT_READER-}" || "${TERM-}" == dumb ]]; then
     return $_sysvm_ret
   fi
-  if [[ "${SYSINIT_NO_AUTO_VM-}" == 1 ]]; then
-    printf 'sysvm: auto-entry is off (SYSINIT_NO_AUTO_VM=1); enter the VM with vm-shell or sysvm attach\n' >&2
-    return $_sysvm_ret
-  fi
+  case "${SYSINIT_NO_AUTO_VM-}" in
+    '' | 0 | [Ff][Aa][Ll][Ss][Ee] | [Nn][Oo]) ;;
+    *)
+      printf 'sysvm: auto-entry is off (SYSINIT_NO_AUTO_VM is set); enter the VM with vm-shell or sysvm attach\n' >&2
+      return $_sysvm_ret
+      ;;
+  esac
   "$_sysvm_bin" attach -- "$SYSVM_PROJECT_DIR"
   return $_sysvm_ret
 }
@@ -57,10 +61,13 @@ _sysvm_hook() {
      || -n "${INTELLIJ_ENVIRONMENT_READER-}" || "${TERM-}" == dumb ]]; then
     return $_sysvm_ret
   fi
-  if [[ "${SYSINIT_NO_AUTO_VM-}" == 1 ]]; then
-    print -u2 'sysvm: auto-entry is off (SYSINIT_NO_AUTO_VM=1); enter the VM with vm-shell or sysvm attach'
-    return $_sysvm_ret
-  fi
+  case "${SYSINIT_NO_AUTO_VM-}" in
+    '' | 0 | [Ff][Aa][Ll][Ss][Ee] | [Nn][Oo]) ;;
+    *)
+      print -u2 'sysvm: auto-entry is off (SYSINIT_NO_AUTO_VM is set); enter the VM with vm-shell or sysvm attach'
+      return $_sysvm_ret
+      ;;
+  esac
   "$_sysvm_bin" attach -- "$SYSVM_PROJECT_DIR"
   return $_sysvm_ret
 }
@@ -91,9 +98,11 @@ function _sysvm_hook --on-event fish_prompt
     set -q VSCODE_RESOLVING_ENVIRONMENT; and return
     set -q INTELLIJ_ENVIRONMENT_READER; and return
     test "$TERM" = dumb; and return
-    if test "$SYSINIT_NO_AUTO_VM" = 1
-        echo 'sysvm: auto-entry is off (SYSINIT_NO_AUTO_VM=1); enter the VM with vm-shell or sysvm attach' >&2
-        return
+    switch (string lower -- "$noauto")
+        case '' 0 false no
+        case '*'
+            echo 'sysvm: auto-entry is off (SYSINIT_NO_AUTO_VM is set); enter the VM with vm-shell or sysvm attach' >&2
+            return
     end
     $_sysvm_bin attach -- $project
 end

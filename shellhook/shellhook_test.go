@@ -263,28 +263,74 @@ func TestHookBehaviour(t *testing.T) {
 	}
 }
 
-func TestHookNotInNonInteractiveShell(t *testing.T) {
+// runHookOnce loads the hook into a shell started with -c on a terminal
+// (-i too when interactive), with env added to a clean environment, runs
+// the hook once as a prompt would, and returns the sysvm calls it made.
+func runHookOnce(t *testing.T, name string, interactive bool, env ...string) []string {
+	t.Helper()
+	path := needShell(t, name)
 	self, log := fakeSysvm(t)
-	for _, name := range Names() {
-		needShell(t, name)
-		sh, _ := Lookup(name)
-		text, _ := sh.Hook(self)
-		var script string
-		switch name {
-		case "fish":
-			script = text + "\nset -gx SYSVM_PROJECT_DIR /p\nemit fish_prompt\n"
-		case "zsh":
-			script = text + "\nexport SYSVM_PROJECT_DIR=/p\n_sysvm_hook\n"
-		default:
-			script = text + "\nexport SYSVM_PROJECT_DIR=/p\n_sysvm_hook\n"
-		}
-		cmd := exec.Command(name, "-c", script)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: %v\n%s", name, err, out)
-		}
+	sh, _ := Lookup(name)
+	text, _ := sh.Hook(self)
+	var args []string
+	switch name {
+	case "fish":
+		args = []string{"--no-config", "-c", text + "\nemit fish_prompt\n"}
+	case "zsh":
+		args = []string{"-f", "-c", text + "\n_sysvm_hook\n"}
+	default:
+		args = []string{"--norc", "--noprofile", "-c", text + "\n_sysvm_hook\n"}
 	}
-	if c := calls(t, log); len(c) != 0 {
-		t.Fatalf("the hook ran sysvm in a non-interactive shell: %q", c)
+	if interactive { // before -c: bash takes long options first
+		n := len(args) - 2
+		args = append(args[:n:n], append([]string{"-i"}, args[n:]...)...)
+	}
+	cmd := exec.Command(path, args...)
+	home := t.TempDir()
+	cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm", "XDG_CONFIG_HOME=" + home}, env...)
+	tm := term.Start(t, cmd)
+	if code := tm.ExitCode(10 * time.Second); code != 0 {
+		t.Fatalf("%s %v exited %d:\n%s", name, args[:len(args)-1], code, tm.Output())
+	}
+	return calls(t, log)
+}
+
+// TestHookNotInNonInteractiveShell runs the hook in a shell started with
+// -c on a terminal, so that every guard but interactivity passes; the same
+// shell told to be interactive (-i) must run sysvm, which shows the
+// interactivity check is what stops it.
+func TestHookNotInNonInteractiveShell(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			if c := runHookOnce(t, name, false, "SYSVM_PROJECT_DIR=/p"); len(c) != 0 {
+				t.Errorf("the hook ran sysvm in a non-interactive shell on a terminal: %q", c)
+			}
+			if c := runHookOnce(t, name, true, "SYSVM_PROJECT_DIR=/p"); len(c) != 1 {
+				t.Errorf("the hook did not run sysvm in the same shell made interactive (calls %q), so the "+
+					"non-interactive case proves nothing", c)
+			}
+		})
+	}
+}
+
+// TestNoAutoVMValues: SYSINIT_NO_AUTO_VM turns auto-entry off when it is set
+// to anything but empty, 0, false or no (any case).
+func TestNoAutoVMValues(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			for _, tt := range []struct {
+				value string
+				enter bool
+			}{
+				{"1", false}, {"true", false}, {"yes", false}, {"on", false}, {"TRUE", false},
+				{"", true}, {"0", true}, {"false", true}, {"no", true}, {"False", true}, {"NO", true},
+			} {
+				c := runHookOnce(t, name, true, "SYSVM_PROJECT_DIR=/p", "SYSINIT_NO_AUTO_VM="+tt.value)
+				if entered := len(c) == 1; entered != tt.enter {
+					t.Errorf("SYSINIT_NO_AUTO_VM=%q: entered %v, want %v", tt.value, entered, tt.enter)
+				}
+			}
+		})
 	}
 }
 

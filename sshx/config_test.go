@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// limaSSHConfig is the ssh.config Lima v1.2.2 wrote for a real instance
-// (lima-real-vm.md), with the home directory shortened.
+// limaSSHConfig is the ssh.config Lima v1.2.2 wrote for a real QEMU instance
+// (the kind test/realvm boots), with the home directory shortened.
 const limaSSHConfig = `# This SSH config file can be passed to 'ssh -F'.
 # This file is created by Lima, but not used by Lima itself currently.
 # Modifications to this file will be lost on restarting the Lima instance.

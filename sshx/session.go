@@ -152,6 +152,9 @@ func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) 
 	if err != nil {
 		return -1, &NotStartedError{Err: err}
 	}
+	// stop ends this session's goroutines: signal.Stop never closes winch.
+	stop := make(chan struct{})
+	defer close(stop)
 	if s.PTY {
 		if fd := int(t.In.Fd()); term.IsTerminal(fd) {
 			old, err := term.MakeRaw(fd)
@@ -164,14 +167,17 @@ func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) 
 		signal.Notify(winch, syscall.SIGWINCH)
 		defer signal.Stop(winch)
 		go func() {
-			for range winch {
-				w, h := t.Size()
-				_ = ch.WindowChange(h, w)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-winch:
+					w, h := t.Size()
+					_ = ch.WindowChange(h, w)
+				}
 			}
 		}()
 	}
-	stop := make(chan struct{})
-	defer close(stop)
 	go func() {
 		for {
 			select {

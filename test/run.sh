@@ -2,7 +2,9 @@
 # The test command: the fast suite (unit tests, and end-to-end tests against
 # the lab: a fake limactl that starts a real sshd, a Zellij stand-in on tmux,
 # real shells, direnv, Nix and Task), then the real-VM suite (real limactl,
-# QEMU and a Debian guest). Each installs what it needs first.
+# QEMU and a Debian guest). Each installs what it needs first, and passes
+# its own configuration to the programs it runs (Nix, sshd, tmux, direnv,
+# git), so the machine's files under /etc can neither help nor hurt.
 #
 #   test/run.sh            both suites
 #   test/run.sh --fast     the fast suite only
@@ -24,7 +26,20 @@ if ((fast)); then
   echo "== fast suite" >&2
   bash test/deps.sh
   go vet ./...
-  go test -count=1 -timeout 20m ./...
+  # The users' other platforms cannot run here, but they must compile.
+  for platform in darwin/arm64 darwin/amd64 linux/arm64; do
+    GOOS=${platform%/*} GOARCH=${platform#*/} CGO_ENABLED=0 go vet ./...
+  done
+  # The suites read no Nix configuration of the machine's: they run under one
+  # that contradicts theirs in every place Nix looks (NIX_CONF_DIR stands in
+  # for /etc/nix), so a Nix run without the suite's own settings fails
+  # (flakes off, a dead substituter) or is helped (sandbox off) and the
+  # equality check in test/nix sees it. /etc/nix itself is never touched.
+  hostile=$(mktemp -d)
+  trap 'rm -rf "$hostile"' EXIT
+  printf '%s\n' 'experimental-features =' 'substituters = http://127.0.0.1:9' 'sandbox = false' >"$hostile/nix.conf"
+  NIX_CONF_DIR=$hostile NIX_USER_CONF_FILES=$hostile/nix.conf NIX_CONFIG='experimental-features =' \
+    go test -count=1 -timeout 20m ./...
   # A bounded run of each fuzz target (the seeds already ran above).
   for target in "FuzzSlug ./project" "FuzzGenerate ./limaconfig" "FuzzCommandLine ./zellij" "FuzzHook ./shellhook"; do
     set -- $target

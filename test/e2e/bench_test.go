@@ -121,7 +121,7 @@ func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p
 // connected (goal: at most 30 MiB).
 func BenchmarkBrokerRSS(b *testing.B) {
 	e, _ := benchEnv(b, "one", "two", "three")
-	pid := e.brokerPID()
+	pid := e.BrokerPID()
 	if pid == 0 {
 		b.Fatal("no broker")
 	}

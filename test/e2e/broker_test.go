@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -16,28 +14,6 @@ import (
 	"time"
 )
 
-// brokerSocket is where the lab's broker listens ($XDG_RUNTIME_DIR/sysvm).
-func (e *env) brokerSocket() string { return filepath.Join(e.RuntimeDir, "sysvm", "broker.sock") }
-
-// brokerPID asks the broker for its pid; 0 when none answers.
-func (e *env) brokerPID() int {
-	c, err := net.DialTimeout("unix", e.brokerSocket(), time.Second)
-	if err != nil {
-		return 0
-	}
-	defer c.Close()
-	fmt.Fprintln(c, `{"op":"ping"}`)
-	var rep struct {
-		OK  bool
-		PID int
-	}
-	line, _ := bufio.NewReader(c).ReadBytes('\n')
-	if json.Unmarshal(line, &rep) != nil || !rep.OK {
-		return 0
-	}
-	return rep.PID
-}
-
 // handshakes counts SSH logins the VM's sshd accepted.
 func (e *env) handshakes(vm string) int {
 	b, _ := os.ReadFile(filepath.Join(e.InstanceDir(vm), "ha.stderr.log"))
@@ -48,19 +24,19 @@ func TestBrokerStartsOnDemandAndExitsWhenIdle(t *testing.T) {
 	e := newEnv(t)
 	e.Setenv("SYSVM_BROKER_IDLE=2s")
 	dir := e.project("idle", "")
-	if e.brokerPID() != 0 {
+	if e.BrokerPID() != 0 {
 		t.Fatal("a broker runs before anything asked for one")
 	}
 	e.ok(dir, "shell", "--", "true")
-	pid := e.brokerPID()
+	pid := e.BrokerPID()
 	if pid == 0 {
 		t.Fatal("no broker after sysvm shell")
 	}
-	st, err := os.Stat(e.brokerSocket())
+	st, err := os.Stat(e.BrokerSocket())
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("socket mode = %v, %v; want 0600", st.Mode(), err)
 	}
-	if st, _ := os.Stat(filepath.Dir(e.brokerSocket())); st.Mode().Perm() != 0o700 {
+	if st, _ := os.Stat(filepath.Dir(e.BrokerSocket())); st.Mode().Perm() != 0o700 {
 		t.Errorf("socket directory mode = %v, want 0700", st.Mode())
 	}
 	deadline := time.Now().Add(15 * time.Second)
@@ -70,7 +46,7 @@ func TestBrokerStartsOnDemandAndExitsWhenIdle(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if _, err := os.Stat(e.brokerSocket()); !os.IsNotExist(err) {
+	if _, err := os.Stat(e.BrokerSocket()); !os.IsNotExist(err) {
 		t.Errorf("the idle broker left its socket behind: %v", err)
 	}
 }
@@ -111,15 +87,15 @@ func TestBrokerReplacedAndRedials(t *testing.T) {
 	e := newEnv(t)
 	dir := e.project("phoenix", "")
 	e.ok(dir, "shell", "--", "true")
-	pid := e.brokerPID()
+	pid := e.BrokerPID()
 	// A crashed broker (SIGKILL leaves its socket file behind) is replaced.
 	syscall.Kill(pid, syscall.SIGKILL)
 	time.Sleep(200 * time.Millisecond)
-	if _, err := os.Stat(e.brokerSocket()); err != nil {
+	if _, err := os.Stat(e.BrokerSocket()); err != nil {
 		t.Fatalf("expected a stale socket after SIGKILL: %v", err)
 	}
 	e.ok(dir, "shell", "--", "true")
-	if p := e.brokerPID(); p == 0 || p == pid {
+	if p := e.BrokerPID(); p == 0 || p == pid {
 		t.Fatalf("broker pid %d after the crash of %d", p, pid)
 	}
 	// A dead connection is redialed on the next request.
@@ -132,7 +108,7 @@ func TestBrokerReplacedAndRedials(t *testing.T) {
 		t.Errorf("after the drop: %s, handshakes %d→%d", r, before, e.handshakes("phoenix-dev"))
 	}
 	// Only one broker runs, however many shells start at once.
-	syscall.Kill(e.brokerPID(), syscall.SIGKILL)
+	syscall.Kill(e.BrokerPID(), syscall.SIGKILL)
 	var wg sync.WaitGroup
 	for i := 0; i < 10; i++ {
 		wg.Add(1)
@@ -183,13 +159,13 @@ func TestBrokerRefusesOtherUsers(t *testing.T) {
 	// Open the directory and socket to everyone, so only the uid check stands.
 	os.Chmod(e.Root, 0o755)
 	os.Chmod(e.RuntimeDir, 0o755)
-	os.Chmod(filepath.Dir(e.brokerSocket()), 0o755)
-	os.Chmod(e.brokerSocket(), 0o666)
+	os.Chmod(filepath.Dir(e.BrokerSocket()), 0o755)
+	os.Chmod(e.BrokerSocket(), 0o666)
 	self, _ := os.Executable()
 	exe := filepath.Join(e.Root, "peer")
 	copyFile(t, self, exe, 0o755)
 	c := exec.Command("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", exe, "-test.run=^TestPeerHelper$")
-	c.Env = append(os.Environ(), "SYSVM_PEER_SOCKET="+e.brokerSocket())
+	c.Env = append(os.Environ(), "SYSVM_PEER_SOCKET="+e.BrokerSocket())
 	out, err := c.CombinedOutput()
 	if err != nil {
 		t.Fatalf("peer helper: %v\n%s", err, out)
@@ -250,7 +226,7 @@ func TestNoDescriptorLeak(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a process sysvm started still holds its caller's descriptor")
 	}
-	if e.brokerPID() == 0 {
+	if e.BrokerPID() == 0 {
 		t.Error("no broker was started, so the check proved nothing")
 	}
 }

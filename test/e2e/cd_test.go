@@ -41,18 +41,20 @@ func (d *tmuxDriver) run(args ...string) string {
 	return string(out)
 }
 
-// open starts shell in a new window named name, in dir.
-func (d *tmuxDriver) open(name, dir string, shell ...string) {
+// open starts shell in a new window named name, in dir, and loads its rc
+// file.
+func (d *tmuxDriver) open(name, dir string, sh shell) {
 	d.t.Helper()
 	cmd := append([]string{"env", "-i"}, d.env...)
 	cmd = append(cmd, "TERM=xterm-256color", "LANG=C.UTF-8")
-	cmd = append(cmd, shell...)
+	cmd = append(cmd, sh.argv...)
 	args := []string{"-x", "160", "-y", "50", "-c", dir, "-n", name}
 	if _, err := os.Stat(d.sock); err != nil {
 		d.run(append(append([]string{"new-session", "-d", "-s", "drv"}, args...), cmd...)...)
 	} else {
 		d.run(append(append([]string{"new-window", "-d", "-t", "drv:"}, args[4:]...), cmd...)...)
 	}
+	d.typeLine(name, "source "+shellQuote(sh.rc))
 	d.waitFor(name, `host\$ $`, 20*time.Second)
 }
 
@@ -125,8 +127,17 @@ func (d *tmuxDriver) leaveAndReturn(name string) {
 	d.typeLine(name, "cd -")
 }
 
-// shells are the interactive shells with direnv's hook, then sysvm's.
-func (e *env) shellSetup(t *testing.T) map[string][]string {
+// shell is an interactive shell that reads no startup file of its own (so
+// none of the machine's, such as /etc/bash.bashrc or /etc/zsh/zshrc; zsh
+// still reads /etc/zsh/zshenv, which cannot be skipped) and the rc file the
+// test wrote for it, which open sources.
+type shell struct {
+	argv []string
+	rc   string
+}
+
+// shellSetup writes each shell's rc file: direnv's hook, then sysvm's.
+func (e *env) shellSetup(t *testing.T) map[string]shell {
 	hooks := map[string]string{
 		".bashrc": "eval \"$(direnv hook bash)\"\neval \"$(" + e.sysvm + " hook bash)\"\nPS1='host$ '\n",
 		".zshrc":  "eval \"$(direnv hook zsh)\"\neval \"$(" + e.sysvm + " hook zsh)\"\nPS1='host$ '\n",
@@ -141,10 +152,10 @@ func (e *env) shellSetup(t *testing.T) map[string][]string {
 	os.WriteFile(filepath.Join(fishDir, "config.fish"), []byte("direnv hook fish | source\n"+e.sysvm+
 		" hook fish | source\nfunction fish_prompt; echo -n 'host$ '; end\nfunction fish_greeting; end\n"), 0o644)
 	e.ok(e.Root, "direnvrc", "--install")
-	return map[string][]string{
-		"bash": {"bash", "--rcfile", filepath.Join(e.Home, ".bashrc"), "-i"},
-		"zsh":  {"zsh", "-i"},
-		"fish": {"fish", "-i"},
+	return map[string]shell{
+		"bash": {[]string{"bash", "--norc", "--noprofile", "-i"}, filepath.Join(e.Home, ".bashrc")},
+		"zsh":  {[]string{"zsh", "--no-rcs", "-i"}, filepath.Join(e.Home, ".zshrc")},
+		"fish": {[]string{"fish", "--no-config", "-i"}, filepath.Join(fishDir, "config.fish")},
 	}
 }
 
@@ -194,7 +205,7 @@ func TestCdEntersTheVM(t *testing.T) {
 	shells := e.shellSetup(t)
 	d := e.tmux(t)
 	dir := e.direnvProject("newproj")
-	d.open("a", e.WorkDir, shells["bash"]...)
+	d.open("a", e.WorkDir, shells["bash"])
 
 	// A new project: direnv allow → VM created → in the session.
 	d.typeLine("a", "cd "+dir)
@@ -282,7 +293,7 @@ func TestCdThreeProjectsThreeShells(t *testing.T) {
 	names := []string{"bash", "zsh", "fish"}
 	for _, sh := range names {
 		dir := e.direnvProject("p" + sh)
-		d.open(sh, e.WorkDir, shells[sh]...)
+		d.open(sh, e.WorkDir, shells[sh])
 		d.typeLine(sh, "cd "+dir+" && direnv allow")
 	}
 	for _, sh := range names {
@@ -320,7 +331,7 @@ func TestCdHostilePath(t *testing.T) {
 	shells := e.shellSetup(t)
 	d := e.tmux(t)
 	quoted := e.direnvProject(`it's a dir with  spaces`)
-	d.open("h", e.WorkDir, shells["bash"]...)
+	d.open("h", e.WorkDir, shells["bash"])
 	d.typeLine("h", "cd "+shellQuote(quoted)+" && direnv allow")
 	d.ask("h", `test "$PWD" = `+shellQuote(quoted)+` && echo same-path-$SYSINIT_IN_VM-$((7*6))`, "same-path-1-42", 60*time.Second)
 	d.detach("h")

@@ -31,8 +31,9 @@ func newEnvTB(t testing.TB) *env {
 	// Each lab has its own broker; make it leave soon after the test.
 	l.Setenv("SYSVM_BROKER_IDLE=20s")
 	t.Cleanup(func() {
-		// Stop this lab's broker, if one was started.
-		exec.Command("pkill", "-f", "-x", e.sysvm+" broker serve").Run()
+		if err := e.StopBroker(e.sysvm); err != nil {
+			t.Error(err)
+		}
 	})
 	return e
 }

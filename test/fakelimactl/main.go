@@ -1,7 +1,8 @@
 // Command fakelimactl is the test lab's stand-in for `limactl` (Lima v1.2.2).
 //
-// It keeps Lima's CLI and on-disk contract (see
-// /work/shared/research/lima-contract.md and lima-real-vm.md) but, instead of
+// It keeps Lima's CLI and on-disk contract (Lima's source at v1.2.2:
+// cmd/limactl, pkg/store, pkg/store/filenames, pkg/sshutil; test/realvm
+// compares it with the real limactl) but, instead of
 // booting a QEMU guest, a "VM" is a real OpenSSH sshd bound to 127.0.0.1 on a
 // fresh port per start. The guest user is the current OS user; the guest
 // filesystem is the host filesystem (so mounts are implicitly "same path").

@@ -24,11 +24,9 @@ type reaper struct {
 	exited  map[int]syscall.WaitStatus
 }
 
-const prSetChildSubreaper = 36
-
 func newReaper() (*reaper, error) {
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
-		return nil, fmt.Errorf("prctl(PR_SET_CHILD_SUBREAPER): %w", errno)
+	if err := becomeSubreaper(); err != nil {
+		return nil, err
 	}
 	r := &reaper{waiters: map[int]chan syscall.WaitStatus{}, exited: map[int]syscall.WaitStatus{}}
 	go r.loop()

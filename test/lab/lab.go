@@ -90,13 +90,14 @@ var overridden = []string{"LIMA_HOME", "HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DI
 
 // Env returns the lab's environment: the parent environment with LIMA_HOME,
 // HOME, XDG_{STATE,RUNTIME,CONFIG,CACHE}_HOME, PATH (bindir first) and
-// LIMACTL (the fake) replaced, FAKELIMA_* and ZELLIJ* dropped, and the
-// variables given to Setenv appended.
+// LIMACTL (the fake) replaced, ZELLIJ*, FAKELIMA_* and DIRENV_* (a developer's
+// direnv state and DIRENV_CONFIG: direnv must read only the lab's
+// XDG_CONFIG_HOME) dropped, and the variables given to Setenv appended.
 func (l *Lab) Env() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		drop := strings.HasPrefix(k, "FAKELIMA_")
+		drop := strings.HasPrefix(k, "FAKELIMA_") || strings.HasPrefix(k, "DIRENV_")
 		for _, o := range overridden {
 			if k == o {
 				drop = true
@@ -231,7 +232,7 @@ func (l *Lab) SSH(name string, args ...string) Result {
 // GuestTmux runs tmux against the zellij stand-in's server of an instance
 // (to inspect sessions inside a fake VM).
 func (l *Lab) GuestTmux(name string, args ...string) Result {
-	return l.Run("tmux", append([]string{"-S", filepath.Join(l.GuestDir(name), "tmux.sock")}, args...)...)
+	return l.Run("tmux", append([]string{"-S", filepath.Join(l.GuestDir(name), "tmux.sock"), "-f", "/dev/null"}, args...)...)
 }
 
 // Calls returns the lines of $LIMA_HOME/_fake/calls.log: every fake limactl

@@ -3,9 +3,11 @@
 #   - Debian's Nix (nix-bin, 2.8), git and direnv, with apt;
 #   - Task, with `go install`, into ${SYSVM_CACHE:-/var/cache/sysvm}/bin
 #     (the tests look there when task is not on PATH).
-# Nix needs no config file: the tests pass theirs in NIX_CONFIG (flakes on,
-# no substituters, no build users, since --no-install-recommends skips the
-# nixbld group). Run as root to install; otherwise it only checks.
+# Nix needs no config file, and the tests read none of the machine's: each
+# Nix they run gets NIX_CONF_DIR and NIX_USER_CONF_FILES pointing at the
+# suite's own nix.conf (flakes on, no substituters, no build users, since
+# --no-install-recommends skips the nixbld group; the build sandbox on).
+# Run as root to install; otherwise it only checks.
 # Prints nothing on stdout.
 set -euo pipefail
 

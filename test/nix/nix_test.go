@@ -35,14 +35,27 @@ var update = flag.Bool("update", false, "rewrite the golden files, and flake.nix
 // systems are the flake's systems.
 var systems = []string{"aarch64-darwin", "x86_64-darwin", "aarch64-linux", "x86_64-linux"}
 
-// nixConfig turns flakes on and substituters off, and builds as the calling
-// user (a --no-install-recommends install has no nixbld group).
-const nixConfig = "experimental-features = nix-command flakes\nsubstituters =\nbuild-users-group =\nwarn-dirty = false\n"
+// nixConf is the suite's nix.conf, the only Nix configuration its Nix
+// processes read (see suiteEnv): flakes on, no substituters, builds as the
+// calling user (a --no-install-recommends install has no nixbld group), and
+// the build sandbox on. The stub nixpkgs' builders run the host's /bin/sh and
+// coreutils, so the sandbox binds the host's /bin, /usr and libraries in;
+// sandbox-fallback = false makes a machine that cannot sandbox fail loudly
+// instead of building unsandboxed.
+const nixConf = `experimental-features = nix-command flakes
+substituters =
+build-users-group =
+warn-dirty = false
+sandbox = true
+sandbox-fallback = false
+sandbox-paths = /bin /usr /lib? /lib64?
+`
 
 type fixture struct {
 	root  string // the repository
 	copy  string // the committed copy the flake is evaluated from
 	stub  string // stub-nixpkgs, absolute
+	conf  string // the directory holding nixConf as nix.conf (NIX_CONF_DIR)
 	sysvm string // sysvm built from the working tree
 	err   error
 }
@@ -96,6 +109,13 @@ func (f *fixture) prepare() error {
 		return err
 	}
 	f.stub = filepath.Join(f.root, "test", "nix", "stub-nixpkgs")
+	f.conf = filepath.Join(tmpRoot, "nix-conf")
+	if err := os.Mkdir(f.conf, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(f.conf, "nix.conf"), []byte(nixConf), 0o644); err != nil {
+		return err
+	}
 	f.copy = filepath.Join(tmpRoot, "repo")
 	f.sysvm = filepath.Join(tmpRoot, "bin", "sysvm")
 
@@ -131,8 +151,9 @@ func (f *fixture) prepare() error {
 		}
 	}
 	git := func(args ...string) error {
-		cmd := exec.Command("git", append([]string{"-c", "user.name=sysvm test", "-c", "user.email=test@invalid", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"}, args...)...)
+		cmd := exec.Command("git", args...)
 		cmd.Dir = f.copy
+		cmd.Env = f.env(os.Environ(), nil)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -146,7 +167,7 @@ func (f *fixture) prepare() error {
 	}
 	lock := exec.Command("nix", "flake", "lock", "--override-input", "nixpkgs", "path:"+f.stub)
 	lock.Dir = f.copy
-	lock.Env = nixEnv(nil)
+	lock.Env = f.env(os.Environ(), nil)
 	if out, err := lock.CombinedOutput(); err != nil {
 		return fmt.Errorf("nix flake lock: %v\n%s", err, out)
 	}
@@ -156,8 +177,28 @@ func (f *fixture) prepare() error {
 	return git("commit", "-q", "-m", "test copy")
 }
 
-func nixEnv(extra []string) []string {
-	env := append(os.Environ(), "NIX_CONFIG="+nixConfig)
+// env is the environment of every process the suite runs: parent without
+// its NIX_* and GIT_CONFIG* variables, then the suite's own Nix and git
+// configuration, then extra. Nix reads NIX_CONF_DIR/nix.conf in place of
+// /etc/nix/nix.conf and NIX_USER_CONF_FILES in place of ~/.config/nix, so
+// the machine's settings can neither help nor hurt (Nix's manual, nix.conf,
+// "Configuration file"; NIX_CONFIG from the parent is dropped too). Git,
+// which Nix runs for git+file flakes, reads no /etc/gitconfig nor
+// ~/.gitconfig.
+func (f *fixture) env(parent, extra []string) []string {
+	var env []string
+	for _, kv := range parent {
+		if !strings.HasPrefix(kv, "NIX_") && !strings.HasPrefix(kv, "GIT_CONFIG") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
+		"NIX_CONF_DIR="+f.conf,
+		"NIX_USER_CONF_FILES="+filepath.Join(f.conf, "nix.conf"),
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+		"GIT_AUTHOR_NAME=sysvm test", "GIT_AUTHOR_EMAIL=test@invalid",
+		"GIT_COMMITTER_NAME=sysvm test", "GIT_COMMITTER_EMAIL=test@invalid",
+	)
 	return append(env, extra...)
 }
 
@@ -183,7 +224,7 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 func tryRun(dir string, env []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = nixEnv(env)
+	cmd.Env = fix.env(os.Environ(), env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysvm/sysvm/test/lab"
 	"github.com/sysvm/sysvm/test/term"
 )
 
@@ -87,7 +88,11 @@ lima:
 	t.Cleanup(func() {
 		r.run("limactl", "delete", "-f", vmName)
 		r.run("limactl", "delete", "-f", "raw")
-		exec.Command("pkill", "-u", user, "-f", "sysvm broker serve").Run()
+		// Without XDG_RUNTIME_DIR the broker listens in sysvm's state directory.
+		sock := filepath.Join(r.home, ".local", "state", "sysvm", "run", "broker.sock")
+		if err := lab.StopBrokerAt(sock, filepath.Join(r.bin, "sysvm")); err != nil {
+			t.Error(err)
+		}
 	})
 	return r
 }

@@ -115,11 +115,27 @@ exit "${STUB_EXIT:-0}"
 	return binDir, log
 }
 
+// ownEnv is this process's environment without TASK_* and with a fresh HOME
+// and XDG_CONFIG_HOME, so neither Task nor sysvm reads the machine's
+// settings (Task's .taskrc.yml, for one), then extra.
+func ownEnv(t *testing.T, extra []string) []string {
+	t.Helper()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TASK_") {
+			env = append(env, kv)
+		}
+	}
+	home := t.TempDir()
+	env = append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	return append(env, extra...)
+}
+
 func runTask(t *testing.T, task, dir string, env []string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(task, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = ownEnv(t, env)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -231,7 +247,7 @@ func TestLimaInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(real, "config", dir)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = ownEnv(t, env)
 	want, err := cmd.Output()
 	if err != nil {
 		t.Fatal(err)

@@ -169,7 +169,7 @@ func cmdAttach(top topOpts, args []string) int {
 	base := cwdOr(o.options)
 
 	// The layout is parsed and validated even when attaching to an existing
-	// session (§1.3).
+	// session, as Zellij's src/commands.rs does.
 	layoutID, spec := "default", defaultLayout(base)
 	if lv := top.layout; lv != "" || o.options["default-layout"] != "" {
 		if lv == "" {
@@ -517,7 +517,7 @@ func randomName(live []session) string {
 }
 
 // newSession handles `zellij` without a subcommand: create (and attach to)
-// a new session, named by -s or randomly (§1.2 item 10). With --layout and
+// a new session, named by -s or randomly (Zellij's src/main.rs). With --layout and
 // --session (or $ZELLIJ_SESSION_NAME), Zellij 0.41+ adds the layout's tabs
 // to that live session instead.
 func newSession(top topOpts) int {

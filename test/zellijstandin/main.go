@@ -1,7 +1,7 @@
 // Command zellijstandin is the test lab's stand-in for the `zellij` CLI
 // (it claims to be Zellij 0.44.3), built on tmux. It is installed as
-// `zellij` in the fake Lima guest's PATH. Facts sheet:
-// /work/shared/research/zellij-contract.md.
+// `zellij` in the fake Lima guest's PATH. It follows Zellij's source at
+// v0.44.3; the files below are paths in that tree.
 //
 // Every session is a tmux session on a private server:
 // `tmux -S $ZELLIJ_STANDIN_DIR/tmux.sock` (default directory
@@ -9,9 +9,9 @@
 // tmux verbatim except that bytes tmux cannot keep in a session name
 // ('.', ':', '%', spaces, non-ASCII, ...) are written as %XX.
 //
-// Implemented (section numbers refer to the facts sheet):
+// Implemented:
 //   - `--version` → "zellij 0.44.3".
-//   - §1 `[--layout L] attach [-c|--create] [-b|--create-background]
+//   - `[--layout L] attach [-c|--create] [-b|--create-background]
 //     [-f|--force-run-commands] [--index N] [NAME] [options --default-layout
 //     L --default-cwd D --default-shell S --session-serialization B ...]`:
 //     exact lookup with -c/-b, unique-prefix lookup without (ambiguous: stdout
@@ -21,13 +21,15 @@
 //     check (`IoError: ..., File: <path>`, exit 1, even for existing
 //     sessions), resurrection of dead sessions with their cached layout
 //     (ignoring --layout), command panes of resurrected sessions waiting for
-//     ENTER unless -f, and the 0.44.1+ socket-path-length error.
-//   - §6.1 foreground attach needs a TTY on stdin, else the 0.39-style
+//     ENTER unless -f, and the 0.44.1+ socket-path-length error
+//     (zellij-utils/src/cli.rs, src/commands.rs).
+//   - Foreground attach needs a TTY on stdin, else the 0.39-style
 //     "failed to open terminal:" / "ENOTTY: Not a typewriter", exit 1, and
 //     nothing is created. The client is a tmux client; after it returns the
 //     stand-in prints "Session detached" (session still alive) or
-//     "Bye from Zellij!" (session gone) and exits 0.
-//   - §1.3/§7.1 layouts: `layout { cwd "..." tab name="x" cwd="y" focus=true
+//     "Bye from Zellij!" (session gone) and exits 0
+//     (zellij-client/src/os_input_output.rs, zellij-client/src/lib.rs).
+//   - Layouts (zellij-utils/src/input/layout.rs): `layout { cwd "..." tab name="x" cwd="y" focus=true
 //     { pane command="c" { args ... } } }` → one tmux window per tab (cwd
 //     composed like Zellij), the first command pane of a tab as the window's
 //     command (kept open after exit, like a held command pane); without tabs,
@@ -35,21 +37,23 @@
 //     parsed and ignored. The layout path used to create a session is
 //     recorded in $ZELLIJ_STANDIN_DIR/sessions/NAME/layout ("default" for
 //     the built-in one); sessions/NAME/origin is "created" or "resurrected".
-//   - §4.4 serialization: every new session is treated as serialized at once:
+//   - Serialization (zellij-utils/src/sessions.rs): every new session is treated as serialized at once:
 //     $ZELLIJ_STANDIN_DIR/cache/NAME/session-layout.kdl is written at creation
 //     (unless `options --session-serialization false`), so a killed or exited
 //     session is listed as EXITED and `attach -c` resurrects it.
-//   - §5 panes get ZELLIJ=0, ZELLIJ_SESSION_NAME=NAME, ZELLIJ_PANE_ID=<n>
+//   - Panes get ZELLIJ=0, ZELLIJ_SESSION_NAME=NAME, ZELLIJ_PANE_ID=<n>
 //     (0-based per session) plus the creating client's environment (minus
-//     TERM, which tmux owns, and TMUX*).
-//   - §2 `list-sessions`/`ls` [-n] [-s] [-r]: exact line format incl. the
+//     TERM, which tmux owns, and TMUX*) (zellij-utils/src/envs.rs).
+//   - `list-sessions`/`ls` [-n] [-s] [-r]: exact line format incl. the
 //     trailing space, (current), (EXITED - attach to resurrect), humantime
 //     ages, oldest first, the ANSI form without -n, and
-//     "No active zellij sessions found." (stderr, exit 1).
-//   - §3 `kill-session`, `delete-session [-f]`, `kill-all-sessions [-y]`,
-//     `delete-all-sessions [-y] [-f]` with their messages and exit codes.
-//   - §1.2 item 10: `zellij -s NAME [-n L]` creates a new session (fails if
-//     NAME exists); plain `zellij` creates a randomly named one.
+//     "No active zellij sessions found." (stderr, exit 1)
+//     (zellij-utils/src/sessions.rs).
+//   - `kill-session`, `delete-session [-f]`, `kill-all-sessions [-y]`,
+//     `delete-all-sessions [-y] [-f]` with their messages and exit codes
+//     (src/commands.rs).
+//   - `zellij -s NAME [-n L]` creates a new session (fails if
+//     NAME exists); plain `zellij` creates a randomly named one (src/main.rs).
 //   - Unknown arguments: clap-3-style error on stderr, exit 2.
 //
 // Not implemented: pane splits, floating panes, plugins, swap layouts,

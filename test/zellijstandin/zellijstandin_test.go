@@ -550,7 +550,7 @@ func TestLayoutParsing(t *testing.T) {
 		want    []tabSpec
 		wantErr bool
 	}{
-		{"facts sheet sample", `layout {
+		{"sysvm-shaped layout with a tab template", `layout {
     cwd "/home/dev/src/myproj"
     default_tab_template {
         pane size=1 borderless=true {

@@ -1,7 +1,9 @@
 # STUB — NOT nixpkgs. The few packages and builders sysvm's Nix files use,
 # with nixpkgs' names and argument shapes, built from /bin/sh and /bin/bash
 # so that evaluation and the tiny builds in `nix flake check` work offline
-# under Debian's Nix 2.8 (sandbox = false). Tools are scripts that say they
+# under Debian's Nix 2.8. The builds run in Nix's sandbox, into which the
+# test suite's nix.conf binds the host's /bin, /usr and libraries
+# (sandbox-paths); they need nothing else. Tools are scripts that say they
 # are stubs; buildGoModule checks its required arguments and builds nothing.
 #
 # Builders end with a shell builtin: Nix 2.8 may SIGKILL a builder whose
