@@ -15,7 +15,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -32,33 +34,36 @@ type Instance struct {
 	Name          string `json:"name"`
 	Status        string `json:"status"`
 	Dir           string `json:"dir"`
-	VMType        string `json:"vmType"`
-	Arch          string `json:"arch"`
-	CPUs          int    `json:"cpus"`
-	Memory        int64  `json:"memory"`
-	Disk          int64  `json:"disk"`
 	SSHLocalPort  int    `json:"sshLocalPort"`
 	SSHConfigFile string `json:"sshConfigFile"`
-	SSHAddress    string `json:"sshAddress"`
-	HostAgentPID  int    `json:"hostAgentPID"`
-	DriverPID     int    `json:"driverPID"`
-	Errors        []any  `json:"errors"`
-	LimaVersion   string `json:"limaVersion"`
-	IdentityFile  string `json:"IdentityFile"`
-	LimaHome      string `json:"LimaHome"`
+	// Errors has one item per problem limactl found. The items carry no
+	// text in any version ({} up to 1.x, dropped by 2.x --json: Lima
+	// v2.0.0 cmd/limactl/list.go), so only the count is kept; Problems has
+	// the text.
+	Errors []json.RawMessage `json:"errors"`
+	// Problems is what limactl logged about this instance's errors
+	// (its `errors=[...]` warning field), when it logged anything.
+	Problems []string `json:"-"`
 }
 
 // Client runs one limactl binary.
 type Client struct {
 	// Exe is the limactl executable.
 	Exe string
-	// Env is the environment for limactl; nil means this process's.
-	Env []string
 	// Dir is limactl's working directory. limactl writes lima.REJECTED.yaml
 	// into its cwd on some errors, so it should be a scratch directory.
 	Dir string
+	// Home is LIMA_HOME as limactl resolves it (see Home); "" means
+	// Home(os.Getenv). List looks at instance directories there to tell a
+	// missing instance from a broken one without reading limactl's messages.
+	Home string
+	// CacheDir, if set, keeps the limactl version between processes.
+	CacheDir string
 	// Log receives the argv of every run at debug level; nil discards.
 	Log *slog.Logger
+
+	mu      sync.Mutex
+	version *Version
 }
 
 // ErrNotInstalled means no limactl could be found.
@@ -122,26 +127,34 @@ func (e *CommandError) Reason() string {
 
 // LogMessage returns the msg="..." part of a logrus text line, or the line.
 func LogMessage(line string) string {
-	i := strings.Index(line, `msg="`)
+	i := strings.Index(line, `msg=`)
 	if i < 0 {
 		return strings.TrimSpace(line)
 	}
-	rest := line[i+4:]
-	// The value is a Go-quoted string; find its closing quote.
-	for j := 1; j < len(rest); j++ {
-		if rest[j] == '\\' {
+	if s, ok := unquoteLeading(line[i+4:]); ok {
+		return s
+	}
+	return strings.TrimSpace(line)
+}
+
+// unquoteLeading decodes the Go-quoted string at the start of s.
+func unquoteLeading(s string) (string, bool) {
+	if !strings.HasPrefix(s, `"`) {
+		return "", false
+	}
+	for j := 1; j < len(s); j++ {
+		if s[j] == '\\' {
 			j++
 			continue
 		}
-		if rest[j] == '"' {
-			var s string
-			if json.Unmarshal([]byte(rest[:j+1]), &s) == nil {
-				return s
+		if s[j] == '"' {
+			if u, err := strconv.Unquote(s[:j+1]); err == nil {
+				return u, true
 			}
-			return rest[1:j]
+			return s[1:j], true
 		}
 	}
-	return strings.TrimSpace(line)
+	return "", false
 }
 
 // NotFoundError means the instance does not exist.
@@ -151,7 +164,6 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("Lima instance %q do
 
 func (c *Client) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, c.Exe, args...)
-	cmd.Env = c.Env
 	cmd.Dir = c.Dir
 	// Put limactl in a session of its own, away from the terminal: Ctrl-C
 	// there must not kill a VM that is booting (sysvm decides what to
@@ -176,17 +188,78 @@ func (c *Client) run(ctx context.Context, args ...string) ([]byte, error) {
 }
 
 // List returns the named instances, or all of them when no name is given.
-// Names that do not exist are left out; limactl's exit status for them
-// differs between versions and is not treated as an error.
+// Names that do not exist are left out. An instance directory without
+// lima.yaml (left by an interrupted create or delete) is returned as
+// StatusBroken in every Lima version; before 2.2 limactl itself fails the
+// whole list over one (lima-vm/lima#5236), so List then asks again for the
+// healthy names only and never lets one project's broken instance fail
+// another's command.
 func (c *Client) List(ctx context.Context, names ...string) ([]Instance, error) {
-	out, err := c.run(ctx, append([]string{"list", "--json"}, names...)...)
-	insts, perr := parseList(out)
+	insts, err := c.list(ctx, names...)
+	if err == nil {
+		return insts, nil
+	}
+	if len(names) == 0 {
+		if names, err = c.instanceDirs(); err != nil {
+			return nil, err
+		}
+		if len(names) == 0 {
+			return nil, nil
+		}
+		insts, err = c.list(ctx, names...)
+		if err == nil {
+			return insts, nil
+		}
+	}
+	// limactl failed for some names: sort them out from the directories.
+	got := map[string]bool{}
+	for _, in := range insts {
+		got[in.Name] = true
+	}
+	var retry []string
+	for _, n := range names {
+		if got[n] {
+			continue
+		}
+		dir := filepath.Join(c.home(), n)
+		if _, serr := os.Stat(dir); errors.Is(serr, os.ErrNotExist) {
+			continue // does not exist: limactl's "unmatched" exit 1
+		}
+		if _, serr := os.Stat(filepath.Join(dir, "lima.yaml")); errors.Is(serr, os.ErrNotExist) {
+			insts = append(insts, Instance{Name: n, Status: StatusBroken, Dir: dir, Errors: []json.RawMessage{[]byte("{}")},
+				Problems: []string{filepath.Join(dir, "lima.yaml") + " is missing"}})
+			continue
+		}
+		retry = append(retry, n)
+	}
+	if len(retry) == len(names) {
+		return nil, err // nothing explains the failure: report limactl's
+	}
+	if len(retry) > 0 {
+		more, rerr := c.list(ctx, retry...)
+		if rerr != nil && len(more) < len(retry) {
+			return nil, rerr
+		}
+		insts = append(insts, more...)
+	}
+	return insts, nil
+}
+
+// list runs `limactl list --json NAMES...`. It returns what limactl printed
+// even when it exits non-zero, which it does for unmatched names.
+func (c *Client) list(ctx context.Context, names ...string) ([]Instance, error) {
+	args := append([]string{"list", "--json"}, names...)
+	var stdout, stderr bytes.Buffer
+	cmd := c.cmd(ctx, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	insts, perr := parseList(stdout.Bytes())
 	if perr != nil {
 		return nil, fmt.Errorf("reading `limactl list --json`: %w", perr)
 	}
-	var ce *CommandError
-	if err != nil && !(errors.As(err, &ce) && len(names) > 0 && strings.Contains(ce.Stderr, "No instance")) {
-		return nil, err
+	attachProblems(insts, stderr.String())
+	if runErr != nil {
+		return insts, &CommandError{Args: args, Stderr: stderr.String(), Err: runErr}
 	}
 	return insts, nil
 }
@@ -207,6 +280,65 @@ func parseList(out []byte) ([]Instance, error) {
 		insts = append(insts, in)
 	}
 	return insts, sc.Err()
+}
+
+// attachProblems copies the `errors=[...]` field of limactl's warnings onto
+// the instances they name. The name is quoted "x" before 2.2 and `x` from
+// 2.2 (Lima v2.2.0 cmd/limactl/list.go), so both are accepted.
+func attachProblems(insts []Instance, stderr string) {
+	for _, line := range strings.Split(stderr, "\n") {
+		field := logField(line, "errors")
+		if field == "" {
+			continue
+		}
+		msg := LogMessage(line)
+		for i := range insts {
+			n := insts[i].Name
+			if strings.Contains(msg, `"`+n+`"`) || strings.Contains(msg, "`"+n+"`") {
+				insts[i].Problems = append(insts[i].Problems, strings.TrimSuffix(strings.TrimPrefix(field, "["), "]"))
+			}
+		}
+	}
+}
+
+// logField returns the value of key=value in a logrus text line, unquoted.
+func logField(line, key string) string {
+	i := strings.Index(line, " "+key+"=")
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+len(key)+2:]
+	if v, ok := unquoteLeading(rest); ok {
+		return v
+	}
+	v, _, _ := strings.Cut(rest, " ")
+	return v
+}
+
+// instanceDirs lists what limactl treats as instances: the directories in
+// LIMA_HOME not starting with "." or "_" (Lima v2.2.0 pkg/store/store.go).
+func (c *Client) instanceDirs() ([]string, error) {
+	entries, err := os.ReadDir(c.home())
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing Lima instances in %s: %w", c.home(), err)
+	}
+	var names []string
+	for _, e := range entries {
+		if n := e.Name(); e.IsDir() && !strings.HasPrefix(n, ".") && !strings.HasPrefix(n, "_") {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+func (c *Client) home() string {
+	if c.Home != "" {
+		return c.Home
+	}
+	return Home(os.Getenv)
 }
 
 // Inspect returns one instance, or a *NotFoundError.
@@ -232,6 +364,10 @@ type StartOptions struct {
 	// LogFile, if set, receives limactl's stderr. A file rather than a pipe:
 	// a start left running after sysvm exits must not die of SIGPIPE.
 	LogFile string
+	// Progress asks limactl to log the guest's cloud-init output while it
+	// boots ("[cloud-init] ..." lines). Only Lima 2.0+ has --progress; with
+	// an older or unknown version it is left out.
+	Progress bool
 }
 
 // Start creates (with ConfigFile) or starts an instance and waits for READY.
@@ -239,6 +375,11 @@ func (c *Client) Start(ctx context.Context, name string, o StartOptions) error {
 	args := []string{"start", "--tty=false"}
 	if o.Timeout != "" {
 		args = append(args, "--timeout="+o.Timeout)
+	}
+	if o.Progress {
+		if v, err := c.Version(ctx); err == nil && v.AtLeast(2, 0) {
+			args = append(args, "--progress")
+		}
 	}
 	if o.ConfigFile != "" {
 		args = append(args, "--name="+name, o.ConfigFile)
@@ -271,7 +412,10 @@ func (c *Client) Start(ctx context.Context, name string, o StartOptions) error {
 	return nil
 }
 
-// Stop stops a running instance; force kills it whatever its state.
+// Stop stops a running instance; force kills it whatever its state. A
+// graceful stop can take minutes: limactl waits up to 3m10s for the
+// hostagent to exit, then up to 3 minutes for the Stopped status (Lima
+// v2.2.0 pkg/instance/stop.go), so ctx should allow for that.
 func (c *Client) Stop(ctx context.Context, name string, force bool) error {
 	args := []string{"stop", "--tty=false"}
 	if force {
@@ -288,11 +432,5 @@ func (c *Client) Delete(ctx context.Context, name string, force bool) error {
 		args = append(args, "-f")
 	}
 	_, err := c.run(ctx, append(args, name)...)
-	return err
-}
-
-// Validate checks a config file with `limactl validate`.
-func (c *Client) Validate(ctx context.Context, file string) error {
-	_, err := c.run(ctx, "validate", file)
 	return err
 }

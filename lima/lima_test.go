@@ -1,7 +1,9 @@
 package lima
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"testing"
 )
@@ -10,21 +12,26 @@ import (
 // QEMU instance (the kind test/realvm boots), shortened in its config object.
 const realLine = `{"name":"e2e","hostname":"lima-e2e","status":"Running","dir":"/tmp/svl/e2e","vmType":"qemu","arch":"x86_64","cpuType":"max","cpus":2,"memory":2147483648,"disk":8589934592,"sshLocalPort":35383,"sshConfigFile":"/tmp/svl/e2e/ssh.config","hostAgentPID":24999,"driverPID":25019,"config":{"vmType":"qemu"},"sshAddress":"127.0.0.1","protected":false,"limaVersion":"v1.2.2","HostOS":"linux","HostArch":"x86_64","LimaHome":"/tmp/svl","IdentityFile":"/tmp/svl/_config/user"}`
 
+// line22 is the same kind of instance as Lima v2.2.0 prints it with --json:
+// no cpuType, and the empty error objects deleted by yq.
+const line22 = `{"name":"b","hostname":"lima-b","status":"Broken","dir":"/l/b","vmType":"qemu","arch":"x86_64","cpus":4,"sshLocalPort":41234,"sshConfigFile":"/l/b/ssh.config","errors":[],"sshAddress":"127.0.0.1","protected":false,"limaVersion":"v2.2.0","HostOS":"linux","HostArch":"x86_64","LimaHome":"/l","IdentityFile":"/l/_config/user"}`
+
 func TestParseList(t *testing.T) {
 	stopped := `{"name":"b","status":"Stopped","dir":"/l/b","errors":[{}],"protected":false,"limaVersion":"","HostOS":"linux","HostArch":"x86_64","LimaHome":"/l","IdentityFile":"/l/_config/user"}`
-	insts, err := parseList([]byte(realLine + "\n" + stopped + "\n\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(insts) != 2 {
-		t.Fatalf("got %d instances, want 2 (one JSON object per line)", len(insts))
-	}
-	a, b := insts[0], insts[1]
-	if a.Name != "e2e" || a.Status != StatusRunning || a.SSHLocalPort != 35383 || a.SSHConfigFile != "/tmp/svl/e2e/ssh.config" || a.Memory != 2147483648 {
-		t.Errorf("running instance: %+v", a)
-	}
-	if b.Status != StatusStopped || b.SSHLocalPort != 0 || len(b.Errors) != 1 {
-		t.Errorf("stopped instance: %+v", b)
+	for _, tc := range []struct {
+		name, out string
+		want      []Instance
+	}{
+		{"1.2.2 running and stopped with an error", realLine + "\n" + stopped + "\n\n", []Instance{
+			{Name: "e2e", Status: StatusRunning, Dir: "/tmp/svl/e2e", SSHLocalPort: 35383, SSHConfigFile: "/tmp/svl/e2e/ssh.config"},
+			{Name: "b", Status: StatusStopped, Dir: "/l/b", Errors: []json.RawMessage{[]byte("{}")}}}},
+		{"2.2 broken, errors emptied", line22 + "\n", []Instance{
+			{Name: "b", Status: StatusBroken, Dir: "/l/b", SSHLocalPort: 41234, SSHConfigFile: "/l/b/ssh.config", Errors: []json.RawMessage{}}}},
+	} {
+		got, err := parseList([]byte(tc.out))
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s:\n got %+v, %v\nwant %+v", tc.name, got, err, tc.want)
+		}
 	}
 	if _, err := parseList([]byte("[" + realLine + "]")); err == nil {
 		t.Error("an array is not limactl's format; want an error")

@@ -23,10 +23,10 @@ type env struct {
 	sysvm string
 }
 
-func newEnv(t *testing.T) *env { return newEnvTB(t) }
+func newEnv(t *testing.T, opts ...lab.Option) *env { return newEnvTB(t, opts...) }
 
-func newEnvTB(t testing.TB) *env {
-	l := lab.New(t)
+func newEnvTB(t testing.TB, opts ...lab.Option) *env {
+	l := lab.New(t, opts...)
 	e := &env{Lab: l, t: t, sysvm: lab.BuildSysvm(t)}
 	// Each lab has its own broker; make it leave soon after the test.
 	l.Setenv("SYSVM_BROKER_IDLE=20s")

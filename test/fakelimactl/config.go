@@ -77,6 +77,8 @@ type image struct {
 type vmOpts struct {
 	QEMU struct {
 		MinimumVersion *string `yaml:"minimumVersion,omitempty" json:"minimumVersion,omitempty"`
+		// CPUType is 2.0+ (Lima v2.0.0 pkg/limatype/lima_yaml.go QEMUOpts).
+		CPUType map[string]string `yaml:"cpuType,omitempty" json:"cpuType,omitempty"`
 	} `yaml:"qemu,omitempty" json:"qemu"`
 }
 
@@ -242,17 +244,7 @@ func fillDefaults(y *limaYAML, instDir string) error {
 	setDefault(&y.VMType, "qemu")
 	setDefault(&y.OS, "Linux")
 	setDefault(&y.Arch, hostArch())
-	cpuType := map[string]string{}
-	for _, a := range []string{"aarch64", "armv7l", "ppc64le", "riscv64", "s390x", "x86_64"} {
-		cpuType[a] = "max"
-	}
-	cpuType[hostArch()] = "host"
-	for k, v := range y.CPUType {
-		if v != "" {
-			cpuType[k] = v
-		}
-	}
-	y.CPUType = cpuType
+	fillCPUType(y)
 	setDefault(&y.CPUs, min(4, runtime.NumCPU()))
 	setDefault(&y.Memory, defaultMemory())
 	setDefault(&y.Disk, "100GiB")
@@ -391,4 +383,63 @@ func marshalYAML(y *limaYAML) (string, error) {
 		return "", err
 	}
 	return string(b), nil
+}
+
+// fillCPUType fills the CPU type defaults. 1.x keeps a top-level cpuType map
+// with every architecture (Lima v1.2.2 pkg/limayaml/defaults.go). 2.0
+// deprecated the top-level key: the qemu driver moves it to
+// vmOpts.qemu.cpuType, which is filled only when something overrides the
+// default (Lima v2.0.0 pkg/driver/qemu/qemu.go resolveCPUType).
+func fillCPUType(y *limaYAML) {
+	if lima.atLeast(2, 0) {
+		override := y.VMOpts.QEMU.CPUType
+		if len(y.CPUType) > 0 && override == nil {
+			override = map[string]string{}
+		}
+		for k, v := range y.CPUType {
+			if _, ok := override[k]; !ok && v != "" {
+				override[k] = v
+			}
+		}
+		y.CPUType = nil
+		if len(override) == 0 {
+			return
+		}
+		y.VMOpts.QEMU.CPUType = defaultCPUType()
+		for k, v := range override {
+			y.VMOpts.QEMU.CPUType[k] = v
+		}
+		return
+	}
+	y.VMOpts.QEMU.CPUType = nil // unknown to 1.x: Lima ignores it
+	cpuType := defaultCPUType()
+	for k, v := range y.CPUType {
+		if v != "" {
+			cpuType[k] = v
+		}
+	}
+	y.CPUType = cpuType
+}
+
+func defaultCPUType() map[string]string {
+	cpuType := map[string]string{}
+	for _, a := range []string{"aarch64", "armv7l", "ppc64le", "riscv64", "s390x", "x86_64"} {
+		cpuType[a] = "max"
+	}
+	cpuType[hostArch()] = "host"
+	return cpuType
+}
+
+// warnDeprecatedCPUType prints the warning the 2.x qemu driver gives when
+// it loads a config with a top-level cpuType (Lima v2.0.0
+// pkg/driver/qemu/qemu_driver.go FillConfig; v2.2.0 fillConfig).
+func warnDeprecatedCPUType(raw []byte) {
+	if !lima.atLeast(2, 0) {
+		return
+	}
+	var y limaYAML
+	if yaml.Unmarshal(raw, &y) != nil || len(y.CPUType) == 0 || y.VMType != nil && *y.VMType != "qemu" {
+		return
+	}
+	warnf("The top-level `cpuType` field is deprecated and will be removed in a future release. Please migrate to `vmOpts.qemu.cpuType`.")
 }

@@ -19,6 +19,15 @@ type haStatus struct {
 	Exiting      bool     `json:"exiting,omitempty"`
 	Errors       []string `json:"errors,omitempty"`
 	SSHLocalPort int      `json:"sshLocalPort,omitempty"`
+	// CloudInitProgress is 2.0+ (Lima v2.0.0 pkg/hostagent/events/events.go).
+	CloudInitProgress *cloudInitProgress `json:"cloudInitProgress,omitempty"`
+}
+
+// cloudInitProgress mirrors events.CloudInitProgress (2.0+).
+type cloudInitProgress struct {
+	LogLine   string `json:"logLine,omitempty"`
+	Completed bool   `json:"completed,omitempty"`
+	Active    bool   `json:"active,omitempty"`
 }
 
 // haEvent mirrors hostagent/events.Event.

@@ -32,6 +32,7 @@ type hostAgent struct {
 	sshd            *exec.Cmd
 	sshdDone        chan error
 	sshdReaped      bool
+	progress        bool // --progress (2.0+): report cloud-init progress events
 	sigCh           chan os.Signal
 	reaper          *reaper
 }
@@ -52,6 +53,7 @@ func hostagentAction(f *parsedFlags) error {
 		dir:      inst.Dir,
 		y:        inst.Config,
 		pidfile:  f.str("pidfile"),
+		progress: f.bool("progress"),
 		socket:   f.str("socket"),
 		sshdDone: make(chan error, 1),
 		sigCh:    make(chan os.Signal, 4),
@@ -139,6 +141,9 @@ func (ha *hostAgent) run() int {
 	if knobOn("FAKELIMA_START_HANG", ha.name) {
 		haLog("info", `Waiting for the final requirement 1 of 1: "boot scripts must have finished" (FAKELIMA_START_HANG: forever)`)
 	} else {
+		if ha.progress {
+			ha.cloudInitProgress()
+		}
 		haLog("info", "The final requirement 1 of 1 is satisfied")
 		emit(haStatus{Running: true, SSHLocalPort: ha.port})
 	}
@@ -153,6 +158,22 @@ func (ha *hostAgent) run() int {
 		haLog("error", msg)
 		return ha.shutdown([]string{msg}, 1)
 	}
+}
+
+// cloudInitProgress emits the events a 2.x hostagent started with
+// --progress sends while it tails the guest's cloud-init-output.log
+// (Lima v2.2.0 pkg/hostagent/hostagent.go): active, one log line per step,
+// completed. The fake guest runs no cloud-init, so the lines name the
+// provision scripts it would have run.
+func (ha *hostAgent) cloudInitProgress() {
+	emit(haStatus{SSHLocalPort: ha.port, CloudInitProgress: &cloudInitProgress{Active: true}})
+	for i, p := range ha.y.Provision {
+		line := fmt.Sprintf("fakelimactl: provision script %d (mode %v) skipped: the fake guest runs no cloud-init", i, p["mode"])
+		emit(haStatus{SSHLocalPort: ha.port, CloudInitProgress: &cloudInitProgress{Active: true, LogLine: line}})
+	}
+	emit(haStatus{SSHLocalPort: ha.port, CloudInitProgress: &cloudInitProgress{Active: true,
+		LogLine: "Cloud-init v. fakelimactl finished"}})
+	emit(haStatus{SSHLocalPort: ha.port, CloudInitProgress: &cloudInitProgress{Completed: true}})
 }
 
 // prepare serves ha.sock, picks the SSH port and writes ssh.config and the

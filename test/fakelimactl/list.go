@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,9 +32,14 @@ func listAction(f *parsedFlags) error {
 		if f.changed["format"] {
 			return errors.New("option --list-fields conflicts with option --format")
 		}
-		names := []string{"Name", "Hostname", "Status", "Dir", "VMType", "Arch", "CPUType", "CPUs", "Memory", "Disk",
+		names := []string{"Name", "Hostname", "Status", "Dir", "VMType", "Arch", "CPUs", "Memory", "Disk",
 			"Message", "AdditionalDisks", "Networks", "SSHLocalPort", "SSHConfigFile", "HostAgentPID", "DriverPID",
 			"Errors", "Config", "SSHAddress", "Protected", "LimaVersion", "Param", "HostOS", "HostArch", "LimaHome", "IdentityFile"}
+		if lima.atLeast(2, 0) {
+			names = append(names, "AutoStartedIdentifier")
+		} else {
+			names = append(names, "CPUType")
+		}
 		sort.Strings(names)
 		fmt.Println(strings.Join(names, "\n"))
 		return nil
@@ -58,7 +64,7 @@ func listAction(f *parsedFlags) error {
 	}
 	for _, n := range all {
 		if _, err := os.Stat(filepath.Join(home, n, fnLimaYAML)); err != nil {
-			warnf("The directory %q does not look like a valid Lima directory: %v", home, err)
+			warnf("The directory %s does not look like a valid Lima directory: %v", q(home), err)
 			break
 		}
 	}
@@ -92,7 +98,7 @@ func listAction(f *parsedFlags) error {
 			fmt.Println(n)
 		}
 		if unmatched {
-			return exitCodeError(1)
+			return errUnmatched()
 		}
 		return nil
 	}
@@ -101,7 +107,22 @@ func listAction(f *parsedFlags) error {
 	for _, n := range names {
 		inst, err := inspect(n)
 		if err != nil {
-			return fmt.Errorf("unable to load instance %s: %w", n, err)
+			if !errors.Is(err, os.ErrNotExist) || !lima.atLeast(2, 2) {
+				// ≤2.1 one instance directory without lima.yaml fails the
+				// whole list (lima-vm/lima#5236).
+				return fmt.Errorf("unable to load instance %s: %w", n, err)
+			}
+			// 2.2 lists it as Broken, or skips it when the directory itself
+			// is gone (Lima v2.2.0 cmd/limactl/list.go brokenInstance).
+			dir := filepath.Join(home, n)
+			if _, serr := os.Stat(dir); serr != nil {
+				warnf("Skipping instance %s: %v (being cloned or deleted?)", q(n), err)
+				if len(args) > 0 {
+					unmatched = true
+				}
+				continue
+			}
+			inst = &instance{Name: n, Dir: dir, Status: statusBroken, Errors: instErrors{err}}
 		}
 		insts = append(insts, inst)
 	}
@@ -111,7 +132,7 @@ func listAction(f *parsedFlags) error {
 			for _, e := range inst.Errors {
 				msgs = append(msgs, e.Error())
 			}
-			logLineFields("warning", fmt.Sprintf("instance %q has errors", inst.Name),
+			logLineFields("warning", fmt.Sprintf("instance %s has errors", q(inst.Name)),
 				map[string]string{"errors": "[" + strings.Join(msgs, " ") + "]"})
 		}
 	}
@@ -119,7 +140,7 @@ func listAction(f *parsedFlags) error {
 		return err
 	}
 	if unmatched {
-		return exitCodeError(1)
+		return errUnmatched()
 	}
 	return nil
 }
@@ -135,6 +156,13 @@ func printInstances(insts []*instance, format string) error {
 			b, err := json.Marshal(data)
 			if err != nil {
 				return fmt.Errorf("failed to encode instance %q: %w", inst.Name, err)
+			}
+			if format == "json" && lima.atLeast(2, 0) {
+				// 2.x pipes --json through yq, which deletes empty objects
+				// (Lima v2.0.0 cmd/limactl/list.go); {{json .}} bypasses it.
+				if b, err = dropEmptyObjects(b); err != nil {
+					return err
+				}
 			}
 			fmt.Println(string(b))
 		}
@@ -195,4 +223,101 @@ func printInstances(insts []*instance, format string) error {
 		return w.Flush()
 	}
 	return nil
+}
+
+// errUnmatched is list's error for a name that matched no instance: exit 1
+// without a fatal line in 1.x (an ExitCoder), a fatal "unmatched instances"
+// line in 2.x (Lima v2.0.0 cmd/limactl/list.go, pkg/osutil/exit.go).
+func errUnmatched() error {
+	if lima.atLeast(2, 0) {
+		return errors.New("unmatched instances")
+	}
+	return exitCodeError(1)
+}
+
+// dropEmptyObjects does what yq's del(.. | select(tag == "!!map" and
+// length == 0)) does to one compact JSON object: it deletes every empty
+// object, innermost first, keeping key order.
+func dropEmptyObjects(b []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out bytes.Buffer
+	if _, err := copyPruned(dec, &out); err != nil {
+		return nil, fmt.Errorf("pruning list output: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// copyPruned copies the next JSON value from dec to out and reports whether
+// it was written (false for an empty object, which is dropped).
+func copyPruned(dec *json.Decoder, out *bytes.Buffer) (bool, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return false, err
+	}
+	switch tok {
+	case json.Delim('{'):
+		var body bytes.Buffer
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return false, err
+			}
+			var val bytes.Buffer
+			kept, err := copyPruned(dec, &val)
+			if err != nil {
+				return false, err
+			}
+			if !kept {
+				continue
+			}
+			if body.Len() > 0 {
+				body.WriteByte(',')
+			}
+			k, _ := json.Marshal(key)
+			body.Write(k)
+			body.WriteByte(':')
+			body.Write(val.Bytes())
+		}
+		if _, err := dec.Token(); err != nil {
+			return false, err
+		}
+		if body.Len() == 0 {
+			return false, nil
+		}
+		out.WriteByte('{')
+		out.Write(body.Bytes())
+		out.WriteByte('}')
+		return true, nil
+	case json.Delim('['):
+		out.WriteByte('[')
+		n := 0
+		for dec.More() {
+			var val bytes.Buffer
+			kept, err := copyPruned(dec, &val)
+			if err != nil {
+				return false, err
+			}
+			if !kept {
+				continue
+			}
+			if n > 0 {
+				out.WriteByte(',')
+			}
+			out.Write(val.Bytes())
+			n++
+		}
+		if _, err := dec.Token(); err != nil {
+			return false, err
+		}
+		out.WriteByte(']')
+		return true, nil
+	default:
+		v, err := json.Marshal(tok)
+		if err != nil {
+			return false, err
+		}
+		out.Write(v)
+		return true, nil
+	}
 }

@@ -1,4 +1,7 @@
-// Command fakelimactl is the test lab's stand-in for `limactl` (Lima v1.2.2).
+// Command fakelimactl is the test lab's stand-in for `limactl`: Lima v1.2.2
+// by default, or a 2.x release chosen with $FAKELIMA_VERSION (2.0.0, 2.1.0,
+// 2.2.0; "2" means 2.2.0). version.go holds what differs between releases,
+// each difference citing the Lima source it follows.
 //
 // It keeps Lima's CLI and on-disk contract (Lima's source at v1.2.2:
 // cmd/limactl, pkg/store, pkg/store/filenames, pkg/sshutil; test/realvm
@@ -39,14 +42,15 @@
 //
 // Deliberate deviations (documented where implemented):
 //   - It never refuses root (CI runs as root).
-//   - `start NAME` for a non-existent NAME fails with
+//   - 1.2.2 only: `start NAME` for a non-existent NAME fails with
 //     `instance "NAME" does not exist` instead of creating NAME from
-//     template://default.
+//     template://default. The 2.x personalities create it, like Lima.
 //   - `shell` on a stopped instance fails (≤1.0 / 2.1+ behaviour) instead of
 //     1.2's prompt; commands run via `$SHELL -c`, not a login shell, so the
 //     guest PATH set by sshd survives Debian's /etc/profile.
-//   - _config/default.yaml and override.yaml are not merged; template://,
-//     URLs, --set and friends are not supported.
+//   - _config/default.yaml and override.yaml are not merged; templates
+//     other than 2.x's template:default, URLs, --set and friends are not
+//     supported.
 //   - The guest user is always the current OS user; user.home defaults to
 //     <instdir>/home (exported as $HOME in guest sessions).
 //   - With FAKELIMA_LEAVE_BROKEN, start fails as soon as the hostagent
@@ -55,6 +59,7 @@
 // Test knobs (environment variables read by start/hostagent; each applies to
 // every instance unless FAKELIMA_ONLY=<name> restricts it to one):
 //
+//	FAKELIMA_VERSION=2.2.0   the Lima release to behave as (default 1.2.2)
 //	FAKELIMA_BOOT_DELAY=2s   sleep while "booting", logging progress every 0.5s
 //	FAKELIMA_START_FAIL=1    hostagent exits: fatal `exiting, status=...`, exit 1
 //	FAKELIMA_START_HANG=1    never reach running: fatal after --timeout
@@ -75,12 +80,6 @@ import (
 	"strings"
 )
 
-// limaVersion is the version this fake claims to be. The lima-version file
-// and limaVersion JSON field carry the "v" prefix, as release builds do.
-const (
-	limaVersion     = "1.2.2"
-	limaVersionFile = "v1.2.2"
-)
 
 // globalFlags are cobra persistent flags accepted before or after the
 // subcommand.
@@ -170,7 +169,7 @@ func run(args []string) int {
 			return fatal(err)
 		}
 		if f.bool("version") {
-			fmt.Println("limactl version " + limaVersion)
+			fmt.Println("limactl version " + lima.String())
 			return 0
 		}
 		fmt.Println("Lima: Linux virtual machines (fakelimactl test stand-in)")
@@ -181,7 +180,7 @@ func run(args []string) int {
 	if !ok {
 		return fatal(fmt.Errorf("unknown command %q for %q", sub, "limactl"))
 	}
-	specs := append(append([]flagSpec{}, globalFlags...), cmd.flags...)
+	specs := append(append(append([]flagSpec{}, globalFlags...), cmd.flags...), sinceFlags(sub)...)
 	f, err := parseFlags(rest, specs, cmd.interspersed)
 	if err != nil {
 		return fatal(err)

@@ -54,12 +54,12 @@ func shellAction(f *parsedFlags) error {
 	inst, err := inspect(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("instance %q does not exist, run `limactl create %s` to create a new instance", name, name)
+			return fmt.Errorf("instance %s does not exist, run `limactl create %s` to create a new instance", q(name), name)
 		}
 		return err
 	}
 	if inst.Status == statusStopped {
-		return fmt.Errorf("instance %q is stopped, run `limactl start %s` to start the instance", name, name)
+		return fmt.Errorf("instance %s is stopped, run `limactl start %s` to start the instance", q(name), name)
 	}
 	sshArgv := strings.Fields(os.Getenv("SSH"))
 	if len(sshArgv) == 0 {

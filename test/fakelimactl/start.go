@@ -64,13 +64,13 @@ func startAction(f *parsedFlags) error {
 	}
 	switch inst.Status {
 	case statusRunning:
-		infof("The instance %q is already running. Run `%s` to open the shell.", inst.Name, shellCmdFor(inst.Name))
+		infof("The instance %s is already running. Run `%s` to open the shell.", q(inst.Name), shellCmdFor(inst.Name))
 		return nil
 	case statusStopped:
 	default:
-		warnf("expected status %q, got %q", statusStopped, inst.Status)
+		warnf("expected status %s, got %s", q(statusStopped), q(inst.Status))
 	}
-	return startInstance(inst, timeout)
+	return startInstance(inst, timeout, f.bool("progress"))
 }
 
 func shellCmdFor(name string) string {
@@ -97,6 +97,12 @@ func loadOrCreateInstance(f *parsedFlags, createOnly bool) (*instance, error) {
 			return nil, err
 		}
 	}
+	if tmpl, ok := templateName(arg); ok && tmpl == "default" && lima.atLeast(2, 0) {
+		if name == "" {
+			name = "default"
+		}
+		return createFromDefault(name, createOnly)
+	}
 	if strings.HasPrefix(arg, "template:") || strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
 		return nil, fmt.Errorf("fakelimactl: template locator %q is not supported; pass a YAML file", arg)
 	}
@@ -118,18 +124,27 @@ func loadOrCreateInstance(f *parsedFlags, createOnly bool) (*instance, error) {
 		inst, err := inspect(instName)
 		if err == nil {
 			if createOnly {
-				return nil, fmt.Errorf("instance %q already exists", instName)
+				return nil, fmt.Errorf("instance %s already exists", q(instName))
 			}
-			infof("Using the existing instance %q", instName)
+			infof("Using the existing instance %s", q(instName))
 			return inst, nil
 		}
 		if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
-		// Deliberate deviation: real limactl would create instName from
-		// template://default here ("Creating an instance ... Not from
-		// template://NAME"). sysvm must never rely on that, so the fake
-		// fails loudly instead.
+		if lima.atLeast(2, 0) {
+			// The hazard of every version: a name that does not exist is
+			// created from the default template (Lima v2.0.0
+			// cmd/limactl/start.go loadOrCreateInstance).
+			if arg != "" && arg != "default" {
+				infof("Creating an instance %s from template:default (Not from template:%s)", q(instName), instName)
+				warnf("This form is deprecated. Use `limactl create --name=%s template:default` instead", instName)
+			}
+			return createFromDefault(instName, createOnly)
+		}
+		// Deliberate deviation of the 1.2.2 personality: real limactl would
+		// create instName from template://default here. sysvm must never
+		// rely on that, so the fake fails loudly instead.
 		return nil, fmt.Errorf("instance %q does not exist", instName)
 	}
 
@@ -154,13 +169,53 @@ func loadOrCreateInstance(f *parsedFlags, createOnly bool) (*instance, error) {
 	}
 	if createOnly {
 		if _, err := inspect(instName); err == nil {
-			return nil, fmt.Errorf("instance %q already exists", instName)
+			return nil, fmt.Errorf("instance %s already exists", q(instName))
 		}
 	} else if err := validateInstName(instName); err != nil {
 		return nil, err
 	}
 	infof("Terminal is not available, proceeding without opening an editor")
 	return createInstance(instName, b)
+}
+
+// templateName returns NAME for a template:NAME (2.0+) or template://NAME
+// locator. 2.x warns about the second form (Lima v2.0.0
+// pkg/limatmpl/locator.go); in 1.x the first form names no template.
+func templateName(arg string) (string, bool) {
+	if rest, ok := strings.CutPrefix(arg, "template://"); ok {
+		if lima.atLeast(2, 0) {
+			warnf("Template locator %s should be written %s since Lima v2.0", "`"+arg+"`", "`template:"+rest+"`")
+		}
+		return rest, true
+	}
+	if rest, ok := strings.CutPrefix(arg, "template:"); ok && lima.atLeast(2, 0) {
+		return rest, true
+	}
+	return "", false
+}
+
+// defaultTemplate stands in for Lima's template:default: an Ubuntu image
+// the fake never downloads and the host home mounted read-only.
+const defaultTemplate = `images:
+- location: "https://cloud-images.ubuntu.com/releases/noble/release/ubuntu-24.04-server-cloudimg-amd64.img"
+  arch: "x86_64"
+- location: "https://cloud-images.ubuntu.com/releases/noble/release/ubuntu-24.04-server-cloudimg-arm64.img"
+  arch: "aarch64"
+mounts:
+- location: "~"
+`
+
+// createFromDefault creates name from the default template, or returns the
+// instance when it exists and createOnly is false.
+func createFromDefault(name string, createOnly bool) (*instance, error) {
+	if inst, err := inspect(name); err == nil {
+		if createOnly {
+			return nil, fmt.Errorf("instance %s already exists", q(name))
+		}
+		return inst, nil
+	}
+	infof("Terminal is not available, proceeding without opening an editor")
+	return createInstance(name, []byte(defaultTemplate))
 }
 
 // createInstance mirrors instance.Create@v1.2.2.
@@ -174,13 +229,14 @@ func createInstance(name string, config []byte) (*instance, error) {
 	}
 	maxSock := filepath.Join(dir, longestSock)
 	if len(maxSock) >= unixPathMax {
-		return nil, fmt.Errorf("instance name %q too long: %q must be less than UNIX_PATH_MAX=%d characters, but is %d",
-			name, maxSock, unixPathMax, len(maxSock))
+		return nil, fmt.Errorf("instance name %s too long: %s must be less than UNIX_PATH_MAX=%d characters, but is %d",
+			q(name), q(maxSock), unixPathMax, len(maxSock))
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("instance %q already exists (%q)", name, dir)
+		return nil, fmt.Errorf("instance %s already exists (%s)", q(name), q(dir))
 	}
 	yamlPath := filepath.Join(dir, fnLimaYAML)
+	warnDeprecatedCPUType(config)
 	y, err := parseLimaYAML(config, yamlPath)
 	if err != nil {
 		return nil, err
@@ -199,8 +255,16 @@ func createInstance(name string, config []byte) (*instance, error) {
 	if err := os.WriteFile(filepath.Join(dir, fnCloudConfig), []byte(cloud), 0o444); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, fnLimaVersion), []byte(limaVersionFile), 0o444); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, fnLimaVersion), []byte("v"+lima.String()), 0o444); err != nil {
 		return nil, err
+	}
+	// Prepare creates the VM's disk; 2.1 renamed diffdisk to disk (Lima
+	// v2.1.0 pkg/limatype/filenames/filenames.go). The fake's is empty, and
+	// the 1.2.2 personality keeps its old layout without one.
+	if lima.atLeast(2, 0) {
+		if err := os.WriteFile(filepath.Join(dir, diskFileName()), nil, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	if err := ensureHostKey(dir); err != nil {
 		return nil, err
@@ -210,12 +274,15 @@ func createInstance(name string, config []byte) (*instance, error) {
 
 // startInstance mirrors instance.Start@v1.2.2: it spawns the (fake)
 // hostagent in its own session and follows its events.
-func startInstance(inst *instance, timeout time.Duration) error {
+func startInstance(inst *instance, timeout time.Duration, progress bool) error {
 	haPID := filepath.Join(inst.Dir, fnHAPID)
 	if _, err := os.Stat(haPID); !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("instance %q seems running (hint: remove %q if the instance is not actually running)", inst.Name, haPID)
+		return fmt.Errorf("instance %s seems running (hint: remove %s if the instance is not actually running)", q(inst.Name), q(haPID))
 	}
-	infof("Starting the instance %q with VM driver %q", inst.Name, inst.VMType)
+	if raw, err := os.ReadFile(filepath.Join(inst.Dir, fnLimaYAML)); err == nil {
+		warnDeprecatedCPUType(raw)
+	}
+	infof("Starting the instance %s with VM driver %s", q(inst.Name), q(inst.VMType))
 	if err := ensureUserKey(); err != nil {
 		return err
 	}
@@ -242,7 +309,11 @@ func startInstance(inst *instance, timeout time.Duration) error {
 	}
 	defer stderrW.Close()
 
-	cmd := exec.Command(exe, "hostagent", "--pidfile", haPID, "--socket", filepath.Join(inst.Dir, fnHASock), inst.Name)
+	haArgs := []string{"hostagent", "--pidfile", haPID, "--socket", filepath.Join(inst.Dir, fnHASock)}
+	if progress {
+		haArgs = append(haArgs, "--progress")
+	}
+	cmd := exec.Command(exe, append(haArgs, inst.Name)...)
 	cmd.Stdout = stdoutW
 	cmd.Stderr = stderrW
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -261,31 +332,48 @@ func startInstance(inst *instance, timeout time.Duration) error {
 		printedPort bool
 		running     bool
 		evErr       error
+		cloudInit   bool // cloud-init progress reported completed
 	)
 	onEvent := func(ev haEvent) bool {
 		if !printedPort && ev.Status.SSHLocalPort != 0 {
 			infof("SSH Local Port: %d", ev.Status.SSHLocalPort)
 			printedPort = true
 		}
+		// Lima v2.2.0 pkg/instance/start.go watchHostAgentEvents.
+		if p := ev.Status.CloudInitProgress; progress && p != nil {
+			if p.Active && p.LogLine == "" {
+				infof("Cloud-init provisioning started...")
+			}
+			if p.LogLine != "" {
+				infof("[cloud-init] %s", p.LogLine)
+			}
+			if p.Completed {
+				cloudInit = true
+				infof("Cloud-init progress monitoring done.")
+			}
+		}
 		if len(ev.Status.Errors) > 0 {
 			errorf("%+v", ev.Status.Errors)
 			if leaveBroken {
 				// Deviation: the real limactl would keep waiting until
 				// --timeout; the fake gives up at once.
-				evErr = errors.New(`did not receive an event with the "running" status`)
+				evErr = errNoEvent("running")
 				return true
 			}
 		}
 		if ev.Status.Exiting {
-			evErr = fmt.Errorf("exiting, status=%+v (hint: see %q)", ev.Status, stderrPath)
+			evErr = fmt.Errorf("exiting, status=%+v (hint: see %s)", ev.Status, q(stderrPath))
 			return true
 		}
 		if ev.Status.Running {
 			running = true
 			if ev.Status.Degraded {
-				warnf("DEGRADED. The VM seems running, but file sharing and port forwarding may not work. (hint: see %q)", stderrPath)
+				warnf("DEGRADED. The VM seems running, but file sharing and port forwarding may not work. (hint: see %s)", q(stderrPath))
 				evErr = fmt.Errorf("degraded, status=%+v", ev.Status)
 				return true
+			}
+			if progress && !cloudInit {
+				return false
 			}
 			infof("READY. Run `%s` to open the shell.", shellCmdFor(inst.Name))
 			return true
@@ -311,7 +399,7 @@ func startInstance(inst *instance, timeout time.Duration) error {
 		}
 		select {
 		case <-ctx.Done():
-			return errors.New(`did not receive an event with the "running" status`)
+			return errNoEvent("running")
 		case werr := <-waitCh:
 			// Drain the remaining events once more before reporting.
 			exited = true
@@ -323,7 +411,7 @@ func startInstance(inst *instance, timeout time.Duration) error {
 		return evErr
 	}
 	if !running {
-		return errors.New(`did not receive an event with the "running" status`)
+		return errNoEvent("running")
 	}
 	return nil
 }
@@ -348,7 +436,7 @@ func waitHostAgentStart(haPID, stdoutPath, stderrPath string) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("hostagent (%q) did not start up in %v (hint: see %q)", haPID, 5*time.Second, stderrPath)
+			return fmt.Errorf("hostagent (%s) did not start up in %v (hint: see %s)", q(haPID), 5*time.Second, q(stderrPath))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -35,7 +35,7 @@ func stopAction(f *parsedFlags) error {
 // stopGracefully mirrors instance.StopGracefully@v1.2.2.
 func stopGracefully(inst *instance) error {
 	if inst.Status != statusRunning {
-		return fmt.Errorf("expected status %q, got %q (maybe use `limactl stop -f`?)", statusRunning, inst.Status)
+		return fmt.Errorf("expected status %s, got %s (maybe use `limactl stop -f`?)", q(statusRunning), q(inst.Status))
 	}
 	begin := time.Now()
 	infof("Sending SIGINT to hostagent process %d", inst.HostAgentPID)
@@ -62,7 +62,7 @@ func stopGracefully(inst *instance) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return errors.New(`did not receive an event with the "exiting" status`)
+			return errNoEvent("exiting")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -136,23 +136,23 @@ func deleteAction(f *parsedFlags) error {
 		inst, err := inspect(name)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				warnf("Ignoring non-existent instance %q", name)
+				warnf("Ignoring non-existent instance %s", q(name))
 				continue
 			}
 			return err
 		}
 		if inst.Protected {
-			return fmt.Errorf("failed to delete instance %q: %w", name,
+			return fmt.Errorf("failed to delete instance %s: %w", q(name),
 				errors.New("instance is protected to prohibit accidental removal (Hint: use `limactl unprotect`)"))
 		}
 		if !force && inst.Status != statusStopped {
-			return fmt.Errorf("failed to delete instance %q: expected status %q, got %q", name, statusStopped, inst.Status)
+			return fmt.Errorf("failed to delete instance %s: expected status %s, got %s", q(name), q(statusStopped), q(inst.Status))
 		}
 		stopForcibly(inst)
 		if err := os.RemoveAll(inst.Dir); err != nil {
-			return fmt.Errorf("failed to delete instance %q: failed to remove %q: %w", name, inst.Dir, err)
+			return fmt.Errorf("failed to delete instance %s: failed to remove %s: %w", q(name), q(inst.Dir), err)
 		}
-		infof("Deleted %q (%q)", name, inst.Dir)
+		infof("Deleted %s (%s)", q(name), q(inst.Dir))
 	}
 	return nil
 }

@@ -86,10 +86,10 @@ func validateIdentifier(s string) error {
 		return errors.New("identifier must not be empty")
 	}
 	if len(s) > 76 {
-		return fmt.Errorf("identifier %q greater than maximum length (%d characters)", s, 76)
+		return fmt.Errorf("identifier %s greater than maximum length (%d characters)", q(s), 76)
 	}
 	if !identifierRe.MatchString(s) {
-		return fmt.Errorf("identifier %q must match %v", s, identifierRe)
+		return fmt.Errorf("identifier %s must match %v", q(s), identifierRe)
 	}
 	return nil
 }
@@ -97,11 +97,11 @@ func validateIdentifier(s string) error {
 // validateInstName mirrors store.ValidateInstName@v1.2.2.
 func validateInstName(name string) error {
 	if err := validateIdentifier(name); err != nil {
-		return fmt.Errorf("instance name %q is not a valid identifier: %w", name, err)
+		return fmt.Errorf("instance name %s is not a valid identifier: %w", q(name), err)
 	}
 	lower := strings.ToLower(name)
 	if strings.HasSuffix(lower, ".yml") || strings.HasSuffix(lower, ".yaml") {
-		return fmt.Errorf("instance name %q must not end with .yml or .yaml suffix", name)
+		return fmt.Errorf("instance name %s must not end with .yml or .yaml suffix", q(name))
 	}
 	return nil
 }
@@ -188,7 +188,7 @@ type instance struct {
 	Dir             string            `json:"dir"`
 	VMType          string            `json:"vmType"`
 	Arch            string            `json:"arch"`
-	CPUType         string            `json:"cpuType"`
+	CPUType         *string           `json:"cpuType,omitempty"` // ≤1.x only (Lima v2.0.0 pkg/limatype/lima_instance.go dropped it)
 	CPUs            int               `json:"cpus,omitempty"`
 	Memory          int64             `json:"memory,omitempty"`
 	Disk            int64             `json:"disk,omitempty"`
@@ -236,7 +236,9 @@ func inspect(name string) (*instance, error) {
 	inst.Config = y
 	inst.Arch = *y.Arch
 	inst.VMType = *y.VMType
-	inst.CPUType = y.CPUType[*y.Arch]
+	if !lima.atLeast(2, 0) {
+		inst.CPUType = ptr(y.CPUType[*y.Arch])
+	}
 	inst.SSHAddress = "127.0.0.1"
 	inst.SSHLocalPort = *y.SSH.LocalPort
 	inst.SSHConfigFile = filepath.Join(dir, fnSSHConfig)
@@ -252,6 +254,16 @@ func inspect(name string) (*instance, error) {
 			inst.Errors = append(inst.Errors, err)
 		} else {
 			inst.SSHLocalPort = port
+		}
+	}
+	if inst.SSHLocalPort == 0 && lima.atLeast(2, 1) {
+		// From 2.1 a stopped instance reports the port of its last start,
+		// read from the stale ssh.config (Lima v2.1.0 pkg/store/instance.go
+		// sshPortFromConfig).
+		if port, err := sshPortFromConfig(inst.SSHConfigFile); err == nil {
+			inst.SSHLocalPort = port
+		} else if !errors.Is(err, os.ErrNotExist) {
+			inst.Errors = append(inst.Errors, fmt.Errorf("failed to extract SSH local port from %s: %w", q(inst.SSHConfigFile), err))
 		}
 	}
 	inst.CPUs = *y.CPUs
@@ -296,6 +308,21 @@ func inspect(name string) (*instance, error) {
 	return inst, nil
 }
 
+// sshPortFromConfig returns the value of the first "Port" line of an
+// ssh.config (Lima v2.1.0 pkg/store/instance.go).
+func sshPortFromConfig(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if port, ok := strings.CutPrefix(strings.TrimSpace(line), "Port "); ok {
+			return strconv.Atoi(port)
+		}
+	}
+	return 0, fmt.Errorf("port not found in %s", q(path))
+}
+
 // hostAgentInfo performs GET /v1/info over the hostagent socket, with the
 // 3 s timeout Lima uses, and returns sshLocalPort.
 func hostAgentInfo(sock string) (int, error) {
@@ -310,14 +337,14 @@ func hostAgentInfo(sock string) (int, error) {
 	}
 	resp, err := client.Get("http://lima-hostagent/v1/info")
 	if err != nil {
-		return 0, fmt.Errorf("failed to get Info from %q: %w", sock, err)
+		return 0, fmt.Errorf("failed to get Info from %s: %w", q(sock), err)
 	}
 	defer resp.Body.Close()
 	var info struct {
 		SSHLocalPort int `json:"sshLocalPort"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
-		return 0, fmt.Errorf("failed to get Info from %q: %w", sock, err)
+		return 0, fmt.Errorf("failed to get Info from %s: %w", q(sock), err)
 	}
 	return info.SSHLocalPort, nil
 }

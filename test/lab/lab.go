@@ -33,9 +33,22 @@ type Lab struct {
 	CacheHome  string // Root/cache ($XDG_CACHE_HOME)
 	WorkDir    string // Root/w, the cwd of commands run through the lab
 
+	// LimaVersion is the Lima release the fake limactl behaves as
+	// ($FAKELIMA_VERSION): "" for its default, 1.2.2.
+	LimaVersion string
+
 	mu    sync.Mutex
 	extra []string
 }
+
+// Option configures a lab.
+type Option func(*Lab)
+
+// LimaVersion makes the fake limactl behave as Lima release v (e.g.
+// "2.2.0"; "" is the fake's default, 1.2.2). Without this option the lab
+// uses $SYSVM_LAB_LIMA, so a whole suite can be repeated against 2.x:
+// SYSVM_LAB_LIMA=2.2.0 go test ./test/e2e/.
+func LimaVersion(v string) Option { return func(l *Lab) { l.LimaVersion = v } }
 
 // Result is the outcome of a command run through the lab.
 type Result struct {
@@ -53,7 +66,7 @@ func (r Result) String() string {
 // New builds the stand-ins (once) and returns a fresh lab. It fails the test
 // when sshd/ssh/tmux are missing and $CI is set, and skips it otherwise. On
 // cleanup every fake instance is force-stopped and Root is removed.
-func New(t testing.TB) *Lab {
+func New(t testing.TB, opts ...Option) *Lab {
 	t.Helper()
 	RequireTools(t)
 	bins := BuildBinaries(t)
@@ -62,16 +75,20 @@ func New(t testing.TB) *Lab {
 		t.Fatalf("lab: %v", err)
 	}
 	l := &Lab{
-		t:          t,
-		Bin:        bins,
-		Root:       root,
-		LimaHome:   filepath.Join(root, "l"),
-		Home:       filepath.Join(root, "home"),
-		StateHome:  filepath.Join(root, "state"),
-		RuntimeDir: filepath.Join(root, "run"),
-		ConfigHome: filepath.Join(root, "config"),
-		CacheHome:  filepath.Join(root, "cache"),
-		WorkDir:    filepath.Join(root, "w"),
+		t:           t,
+		Bin:         bins,
+		Root:        root,
+		LimaHome:    filepath.Join(root, "l"),
+		Home:        filepath.Join(root, "home"),
+		StateHome:   filepath.Join(root, "state"),
+		RuntimeDir:  filepath.Join(root, "run"),
+		ConfigHome:  filepath.Join(root, "config"),
+		CacheHome:   filepath.Join(root, "cache"),
+		WorkDir:     filepath.Join(root, "w"),
+		LimaVersion: os.Getenv("SYSVM_LAB_LIMA"),
+	}
+	for _, o := range opts {
+		o(l)
 	}
 	for _, d := range []string{l.LimaHome, l.Home, l.StateHome, l.RuntimeDir, l.ConfigHome, l.CacheHome, l.WorkDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -117,6 +134,9 @@ func (l *Lab) Env() []string {
 		"PATH="+l.Bin.Dir+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"LIMACTL="+l.Bin.Limactl,
 	)
+	if l.LimaVersion != "" {
+		env = append(env, "FAKELIMA_VERSION="+l.LimaVersion)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append(env, l.extra...)
