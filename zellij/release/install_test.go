@@ -44,24 +44,14 @@ func (g *shGuest) Output(ctx context.Context, line string, stdin io.Reader) ([]b
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", line)
 	cmd.Dir = g.home
 	cmd.Env = []string{"HOME=" + g.home, "PATH=" + g.bin + ":/usr/bin:/bin"}
-	if stdin != nil {
+	if stdin != nil && g.mangle != nil {
 		b, err := io.ReadAll(stdin)
 		if err != nil {
 			return nil, nil, -1, err
 		}
-		if g.mangle != nil {
-			b = g.mangle(b)
-		}
-		cmd.Stdin = bytes.NewReader(b)
+		stdin = bytes.NewReader(g.mangle(b))
 	}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return out.Bytes(), errOut.Bytes(), ee.ExitCode(), nil
-	}
-	return out.Bytes(), errOut.Bytes(), 0, err
+	return releasetest.Output(cmd, stdin)
 }
 
 // script puts an executable into the guest's own bin directory.

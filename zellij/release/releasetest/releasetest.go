@@ -10,9 +10,12 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 )
@@ -189,4 +192,17 @@ func Tarball(entries ...Entry) []byte {
 	tw.Close()
 	gz.Close()
 	return buf.Bytes()
+}
+
+// Output runs cmd with stdin and returns what a release.Runner returns: its
+// output and exit status, and an error only when it could not run.
+func Output(cmd *exec.Cmd, stdin io.Reader) (stdout, stderr []byte, code int, err error) {
+	var out, errOut bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &out, &errOut
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.Bytes(), errOut.Bytes(), ee.ExitCode(), nil
+	}
+	return out.Bytes(), errOut.Bytes(), 0, err
 }
