@@ -28,9 +28,26 @@ type File struct {
 	Layout string `yaml:"layout,omitempty"`
 	// ForwardAgent forwards the host's SSH agent into the VM.
 	ForwardAgent bool `yaml:"forwardAgent,omitempty"`
+	// Zellij says which Zellij runs in the VM.
+	Zellij Zellij `yaml:"zellij,omitempty"`
 	// Lima is merged over the generated Lima config, key by key.
 	Lima yaml.Node `yaml:"lima,omitempty"`
 }
+
+// Zellij is the zellij: block of sysvm.yaml. By default sysvm uses the
+// guest's own zellij when it is new enough and installs its pinned release
+// otherwise.
+type Zellij struct {
+	// Path is the guest's zellij to use instead of the first on its PATH.
+	Path string `yaml:"path,omitempty"`
+	// URL replaces the release's download directory (a mirror).
+	URL string `yaml:"url,omitempty"`
+	// Install set to false never installs: the guest must have a zellij.
+	Install *bool `yaml:"install,omitempty"`
+}
+
+// NoInstall reports whether the file turns installation off.
+func (z Zellij) NoInstall() bool { return z.Install != nil && !*z.Install }
 
 // ReadFile reads and parses a sysvm.yaml. A missing file is not an error:
 // it returns ok == false.

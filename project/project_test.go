@@ -92,3 +92,36 @@ func TestResolveErrors(t *testing.T) {
 		t.Error("want an error for an unknown key (a typo)")
 	}
 }
+
+func TestReadFileZellij(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       Zellij
+		noInstall  bool
+		ok         bool
+	}{
+		{"absent", "cpus: 2\n", Zellij{}, false, true},
+		{"mirror and path", "zellij:\n  url: http://127.0.0.1:9/z\n  path: /opt/zellij\n", Zellij{URL: "http://127.0.0.1:9/z", Path: "/opt/zellij"}, false, true},
+		{"install off", "zellij:\n  install: false\n", Zellij{Install: new(false)}, true, true},
+		{"install on", "zellij:\n  install: true\n", Zellij{Install: new(true)}, false, true},
+		// A misspelt key must not silently turn into a default.
+		{"unknown key", "zellij:\n  instal: false\n", Zellij{}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "sysvm.yaml")
+			write(t, p, tt.body)
+			f, _, err := ReadFile(p)
+			if (err == nil) != tt.ok {
+				t.Fatalf("ReadFile error = %v, want ok %v", err, tt.ok)
+			}
+			if !tt.ok {
+				return
+			}
+			if f.Zellij.Path != tt.want.Path || f.Zellij.URL != tt.want.URL || f.Zellij.NoInstall() != tt.noInstall ||
+				(f.Zellij.Install == nil) != (tt.want.Install == nil) {
+				t.Fatalf("Zellij = %+v, want %+v (no install %v)", f.Zellij, tt.want, tt.noInstall)
+			}
+		})
+	}
+}

@@ -3,11 +3,16 @@
 # installs QEMU and friends, builds Lima v1.2.2 and a small Debian guest
 # image (both cached under $SYSVM_CACHE, default /var/cache/sysvm), builds
 # sysvm, makes a demo project and attaches your terminal to its VM's
-# Zellij session. Detach with Ctrl-b d (the demo guest carries the lab's
-# Zellij stand-in, built on tmux: real Zellij cannot be downloaded here).
+# Zellij session. Detach with Ctrl-b d. The guest image has no Zellij:
+# sysvm installs it on first attach, as for any user, from a loopback
+# mirror that serves the lab's Zellij stand-in (built on tmux: real Zellij
+# cannot be downloaded here) as the pinned release. SYSVM_DEMO_BAKED_ZELLIJ=1
+# bakes the stand-in into the image instead, for a sysvm that does not
+# install Zellij yet.
 #
-# Run it as root (it installs packages and builds the image; limactl then
-# runs as the unprivileged user sysvmtest), or as a user with sudo.
+# Run it as root (`bash scripts/demo.sh`; it installs packages and builds
+# the image; limactl then runs as the unprivileged user sysvmtest), or as a
+# user with sudo: it calls sudo itself only for the steps that need root.
 # The first run takes about 10 minutes; later runs start in seconds plus
 # the VM's boot (about 70-90 s under QEMU's software emulation).
 set -euo pipefail
@@ -22,7 +27,13 @@ command -v go >/dev/null || {
 	exit 1
 }
 sudo=""
-if ((EUID != 0)); then sudo="sudo"; fi
+if ((EUID != 0)); then
+	command -v sudo >/dev/null || {
+		say "installing packages and building the image need root: run this as root (su -c 'bash scripts/demo.sh'), or install sudo"
+		exit 1
+	}
+	sudo="sudo"
+fi
 run_user=${SUDO_USER:-$(id -un)}
 if [[ $run_user == root ]]; then
 	run_user=$($sudo bash test/realvm/user.sh) # limactl refuses to run as root
@@ -34,9 +45,12 @@ $sudo bash test/realvm/deps.sh
 say "building Lima v1.2.2 (cached)"
 prefix=$(bash test/realvm/lima.sh)
 say "building the Debian guest image (cached)"
-standin=$(mktemp -d)/zellij
+work=$(mktemp -d)
+standin=$work/zellij
 CGO_ENABLED=0 go build -trimpath -o "$standin" ./test/zellijstandin
-image=$($sudo env PATH="$PATH" SYSVM_CACHE="$SYSVM_CACHE" bash test/realvm/image.sh --zellij "$standin")
+image_args=()
+[[ ${SYSVM_DEMO_BAKED_ZELLIJ:-1} == 1 ]] && image_args=(--zellij "$standin")
+image=$($sudo env PATH="$PATH" SYSVM_CACHE="$SYSVM_CACHE" bash test/realvm/image.sh "${image_args[@]}")
 say "building sysvm"
 bindir=$SYSVM_CACHE/bin
 $sudo mkdir -p "$bindir"
@@ -79,8 +93,24 @@ if [[ -r /dev/kvm && -w /dev/kvm ]] && grep -qE 'vmx|svm' /proc/cpuinfo; then qe
 env_args=(PATH="$bindir:$prefix/bin:/usr/local/bin:/usr/bin:/bin" HOME="$run_home" USER="$run_user"
 	TERM="${TERM:-xterm-256color}" LANG="${LANG:-C.UTF-8}")
 [[ -n $qemu ]] && env_args+=(QEMU_SYSTEM_X86_64="$qemu")
-cd "$demo"
-if [[ $(id -un) == "$run_user" ]]; then
-	exec env "${env_args[@]}" sysvm attach
+if ((${#image_args[@]} == 0)); then
+	say "serving the Zellij stand-in as the pinned Zellij release on loopback (sysvm installs it into the VM)"
+	go build -o "$work/zellijmirror" ./test/zellijmirror
+	"$work/zellijmirror" "$standin" >"$work/mirror.url" &
+	mirror=$!
+	trap 'kill "$mirror" 2>/dev/null; wait "$mirror" 2>/dev/null' EXIT
+	for _ in $(seq 50); do
+		[[ -s $work/mirror.url ]] && break
+		sleep 0.1
+	done
+	[[ -s $work/mirror.url ]] || { say "the Zellij mirror did not start"; exit 1; }
+	env_args+=(SYSVM_ZELLIJ_URL="$(head -n 1 "$work/mirror.url")")
 fi
-exec $sudo runuser -u "$run_user" -- env -i "${env_args[@]}" sh -c 'cd "$0" && exec sysvm attach' "$demo"
+cd "$demo"
+code=0
+if [[ $(id -un) == "$run_user" ]]; then
+	env "${env_args[@]}" sysvm attach || code=$?
+else
+	$sudo runuser -u "$run_user" -- env -i "${env_args[@]}" sh -c 'cd "$0" && exec sysvm attach' "$demo" || code=$?
+fi
+exit "$code"

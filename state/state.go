@@ -132,9 +132,15 @@ func (d Dir) LockVM(vm string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, vm+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	return LockFile(filepath.Join(dir, vm+".lock"))
+}
+
+// LockFile takes an exclusive lock on path, creating the file if needed and
+// blocking until the lock is free.
+func LockFile(path string) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening lock for %s: %w", vm, err)
+		return nil, fmt.Errorf("opening the lock %s: %w", path, err)
 	}
 	for {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
@@ -144,7 +150,7 @@ func (d Dir) LockVM(vm string) (*Lock, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", vm, err)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	return &Lock{f: f}, nil
 }

@@ -103,7 +103,7 @@ func New(t testing.TB, opts ...Option) *Lab {
 // environment.
 var overridden = []string{"LIMA_HOME", "HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
 	"XDG_CACHE_HOME", "PATH", "LIMACTL", "LIMA_INSTANCE", "TMUX", "TMUX_PANE", "ZELLIJ", "ZELLIJ_SESSION_NAME",
-	"ZELLIJ_PANE_ID", "ZELLIJ_STANDIN_DIR", "ZELLIJ_SOCKET_DIR", "SSH"}
+	"ZELLIJ_PANE_ID", "ZELLIJ_STANDIN_DIR", "ZELLIJ_SOCKET_DIR", "SSH", "SYSVM_ZELLIJ_URL"}
 
 // Env returns the lab's environment: the parent environment with LIMA_HOME,
 // HOME, XDG_{STATE,RUNTIME,CONFIG,CACHE}_HOME, PATH (bindir first) and

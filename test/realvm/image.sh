@@ -2,7 +2,8 @@
 # image.sh: build the Debian 12 (bookworm) guest image for real Lima VMs, cached.
 #
 # Usage: test/realvm/image.sh [--zellij PATH]
-#   --zellij PATH  install the (static) binary PATH as /usr/local/bin/zellij in the guest
+#   --zellij PATH  install the (static) binary PATH as /usr/local/bin/zellij in the guest;
+#                  without it the guest has no zellij, like a stock image (sysvm installs its own)
 # Env:   SYSVM_CACHE  cache root (default /var/cache/sysvm)
 # Needs root to build (debootstrap, chroot); a cache hit works as any user.
 # Stdout: exactly one line, the image directory, which holds

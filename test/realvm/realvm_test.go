@@ -20,6 +20,7 @@ import (
 
 	"github.com/sysvm/sysvm/test/lab"
 	"github.com/sysvm/sysvm/test/term"
+	"github.com/sysvm/sysvm/zellij/release/releasetest"
 )
 
 const (
@@ -37,6 +38,10 @@ type rig struct {
 	image  string // guest image directory
 	bin    string // directory with the sysvm binary
 	home   string
+	// mirror serves the zellij stand-in as the pinned Zellij release on
+	// host loopback: sysvm downloads on the host and copies over SSH, so
+	// the guest needs no route to it.
+	mirror *releasetest.Server
 }
 
 func newRig(t *testing.T) *rig {
@@ -54,8 +59,17 @@ func newRig(t *testing.T) *rig {
 	build := exec.Command("go", "build", "-o", filepath.Join(r.bin, "sysvm"), "github.com/sysvm/sysvm/cmd/sysvm")
 	build.Stderr = os.Stderr
 	must(t, build.Run())
-	// Fresh LIMA_HOME and project, owned by the test user.
-	r.asRoot("rm", "-rf", limaHome, filepath.Dir(projDir), r.home+"/.local/state/sysvm")
+	// The stand-in, static like Zellij's musl builds, as the release.
+	standin := filepath.Join(r.bin, "zellij-standin")
+	build = exec.Command("go", "build", "-trimpath", "-o", standin, "github.com/sysvm/sysvm/test/zellijstandin")
+	build.Env, build.Stderr = append(os.Environ(), "CGO_ENABLED=0"), os.Stderr
+	must(t, build.Run())
+	bin, err := os.ReadFile(standin)
+	must(t, err)
+	r.mirror = releasetest.NewServer(bin)
+	t.Cleanup(r.mirror.Close)
+	// Fresh LIMA_HOME, project, state and Zellij cache, owned by the test user.
+	r.asRoot("rm", "-rf", limaHome, filepath.Dir(projDir), r.home+"/.local/state/sysvm", r.home+"/.cache/sysvm")
 	r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", limaHome, filepath.Dir(projDir), projDir)
 	cmdline, err := os.ReadFile(filepath.Join(r.image, "kernel-cmdline"))
 	must(t, err)
@@ -125,6 +139,7 @@ func (r *rig) env() []string {
 		"LIMA_HOME=" + limaHome, "QEMU_SYSTEM_X86_64=" + qemuTCG,
 		"TERM=xterm-256color", "LANG=C.UTF-8",
 		"SYSVM_START_TIMEOUT=15m",
+		"SYSVM_ZELLIJ_URL=" + r.mirror.URL,
 	}
 }
 
