@@ -11,8 +11,6 @@ import (
 	"github.com/sysvm/sysvm/test/procs"
 )
 
-func TestMain(m *testing.M) { Main(m) }
-
 // TestStopBroker stops the lab's own broker by the pid it reports.
 func TestStopBroker(t *testing.T) {
 	l := New(t)

@@ -13,6 +13,7 @@ import (
 	"github.com/sysvm/sysvm/zellij/release/releasetest"
 )
 
+// TestMain lets the lab clean up what its tests started.
 func TestMain(m *testing.M) { Main(m) }
 
 // sshRunner runs remote commands in a fake guest through OpenSSH and the
