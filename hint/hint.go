@@ -1,5 +1,6 @@
 // Package hint carries the commands a user can run to get past an error.
-// Every layer attaches hints to the errors it returns with [Wrap]; only the
+// Every layer attaches hints to the errors it returns with [Wrap] (or gives
+// its error types a Hints method, see [Hinter]); only the
 // CLI prints them, once, as `sysvm: hint:` lines after the error. It never
 // prints anything itself and imports nothing of sysvm's.
 package hint
@@ -9,10 +10,13 @@ import "errors"
 // Error is an error with commands the user can run to fix it.
 type Error struct {
 	Err   error
-	Hints []string
+	hints []string
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
+
+// Hints returns the commands that fix the error.
+func (e *Error) Hints() []string { return e.hints }
 
 // Unwrap returns the error the hints are about.
 func (e *Error) Unwrap() error { return e.Err }
@@ -22,20 +26,26 @@ func Wrap(err error, hints ...string) error {
 	if err == nil {
 		return nil
 	}
-	return &Error{Err: err, Hints: hints}
+	return &Error{Err: err, hints: hints}
 }
 
-// Of returns every hint attached to err or to an error it wraps, outermost
-// first.
+// Hinter is an error that knows what the user can do about it: a hint
+// Error, or an error type of another package with its own hints.
+type Hinter interface {
+	error
+	Hints() []string
+}
+
+// Of returns every hint of err and of the errors it wraps, outermost first.
 func Of(err error) []string {
 	var out []string
 	for err != nil {
-		var h *Error
+		var h Hinter
 		if !errors.As(err, &h) {
 			break
 		}
-		out = append(out, h.Hints...)
-		err = h.Err
+		out = append(out, h.Hints()...)
+		err = errors.Unwrap(h)
 	}
 	return out
 }

@@ -36,3 +36,17 @@ func TestOf(t *testing.T) {
 		t.Error("Wrap hides the error from errors.Is")
 	}
 }
+
+// own is an error type of another package that carries its own hints.
+type own struct{ err error }
+
+func (o own) Error() string   { return "own" }
+func (o own) Hints() []string { return []string{"own hint"} }
+func (o own) Unwrap() error   { return o.err }
+
+func TestOfHinterTypes(t *testing.T) {
+	err := Wrap(fmt.Errorf("ctx: %w", own{err: Wrap(errors.New("root"), "root hint")}), "outer")
+	if got, want := Of(err), []string{"outer", "own hint", "root hint"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Of = %q, want %q", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -138,9 +139,16 @@ func sshError(vmName string, err error) error {
 	return err
 }
 
-// output runs a command without a PTY on l, feeding it stdin, and returns
-// its stdout, stderr and exit status.
-func output(ctx context.Context, l link, cmd string, stdin []byte) ([]byte, []byte, int, error) {
+// runner runs commands on a link for the Zellij installer.
+type runner struct{ l link }
+
+func (r runner) Output(ctx context.Context, cmd string, stdin io.Reader) ([]byte, []byte, int, error) {
+	return output(ctx, r.l, cmd, stdin)
+}
+
+// output runs a command without a PTY on l, feeding it stdin (nil: none),
+// and returns its stdout, stderr and exit status.
+func output(ctx context.Context, l link, cmd string, stdin io.Reader) ([]byte, []byte, int, error) {
 	ch, err := l.NewChannel()
 	if err != nil {
 		return nil, nil, -1, err
@@ -151,8 +159,8 @@ func output(ctx context.Context, l link, cmd string, stdin []byte) ([]byte, []by
 	if err != nil {
 		return nil, nil, -1, err
 	}
-	if len(stdin) > 0 {
-		if _, err := in.Write(stdin); err != nil {
+	if stdin != nil {
+		if _, err := io.Copy(in, stdin); err != nil {
 			return nil, nil, -1, &sshx.LostError{Err: err}
 		}
 	}

@@ -11,6 +11,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 	"github.com/sysvm/sysvm/sshx"
 	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij"
+	"github.com/sysvm/sysvm/zellij/release"
 )
 
 // Manager opens sessions in projects' VMs.
@@ -38,7 +40,13 @@ type Manager struct {
 	VM *vm.Manager
 	// Broker is the broker process's client; nil dials every VM directly.
 	Broker *broker.Client
-	Log    *slog.Logger
+	// Zellij is where the pinned Zellij release is cached on this host;
+	// its Base is set per project (see zellijCache).
+	Zellij release.Cache
+	// ZellijURL is $SYSVM_ZELLIJ_URL: a mirror of the release's download
+	// directory that wins over the project's zellij.url.
+	ZellijURL string
+	Log       *slog.Logger
 
 	fallbackOnce sync.Once
 }
@@ -140,25 +148,33 @@ func (m *Manager) Attach(ctx context.Context, p *project.Project, s limaconfig.S
 }
 
 func (m *Manager) attachOnce(ctx context.Context, c link, p *project.Project, kdl []byte, t *sshx.Terminal, o AttachOptions, first bool) (int, error) {
-	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.StageLayoutArgv(p.Session())}.Line(), kdl)
+	z, err := release.Ensure(ctx, runner{c}, m.zellijCache(p), zellijOptions(p))
+	var lost *sshx.LostError
+	switch {
+	case errors.As(err, &lost):
+		return -1, &sshx.NotStartedError{Err: err}
+	case errors.As(err, new(*zellij.MissingError)):
+		return -1, hint.Wrap(err,
+			"let sysvm install its pinned Zellij: remove `install: false` under `zellij:` in sysvm.yaml",
+			"or install it in the VM yourself (https://zellij.dev/documentation/installation)",
+			"sysvm shell  (a plain shell in the VM works without it)")
+	case err != nil:
+		return -1, err
+	}
+	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.StageLayoutArgv(p.Session())}.Line(), bytes.NewReader(kdl))
 	if err != nil {
 		return -1, &sshx.NotStartedError{Err: err}
 	}
-	switch {
-	case code == zellij.NoZellijStatus:
-		return -1, hint.Wrap(&zellij.MissingError{VM: p.VM},
-			"install it in the VM, e.g. with `provision:` in sysvm.yaml (https://zellij.dev/documentation/installation)",
-			"sysvm shell  (a plain shell in the VM works without it)")
-	case code != 0:
+	if code != 0 {
 		return -1, fmt.Errorf("copying the layout into %s failed (exit %d): %s", p.VM, code, strings.TrimSpace(string(errOut)))
 	}
 	layoutPath := strings.TrimSpace(string(out))
 	if first && o.Fresh {
-		if err := deleteIfExited(ctx, c, p.VM, p.Session()); err != nil {
+		if err := deleteIfExited(ctx, c, z.Path, p.VM, p.Session()); err != nil {
 			return -1, &sshx.NotStartedError{Err: err}
 		}
 	}
-	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: zellij.AttachArgv(layoutPath, p.Session())}
+	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: zellij.AttachArgv(z.Path, layoutPath, p.Session())}
 	ch, err := c.NewChannel()
 	if err != nil {
 		return -1, &sshx.NotStartedError{Err: err}
@@ -179,20 +195,31 @@ func (m *Manager) Sessions(ctx context.Context, p *project.Project) ([]zellij.Se
 		}
 		return nil, hint.Wrap(fmt.Errorf("VM %s is %s", p.VM, status), "sysvm up")
 	}
-	return m.sessionsIn(ctx, inst)
+	_, ss, err := m.sessionsIn(ctx, p, inst)
+	return ss, err
 }
 
-func (m *Manager) sessionsIn(ctx context.Context, inst *lima.Instance) ([]zellij.Session, error) {
+// sessionsIn finds the zellij the running VM would use, without
+// installing one, and lists its sessions.
+func (m *Manager) sessionsIn(ctx context.Context, p *project.Project, inst *lima.Instance) (*release.Zellij, []zellij.Session, error) {
 	l, err := m.connect(ctx, inst, time.Now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer l.Close()
-	return sessions(ctx, l, inst.Name)
+	z, ok, err := release.Inspect(ctx, runner{l}, m.zellijCache(p), zellijOptions(p))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, hint.Wrap(&zellij.MissingError{VM: inst.Name}, "sysvm attach  (installs sysvm's pinned Zellij)")
+	}
+	ss, err := sessions(ctx, l, z.Path, inst.Name)
+	return &z, ss, err
 }
 
-func sessions(ctx context.Context, c link, vm string) ([]zellij.Session, error) {
-	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.ListArgv()}.Line(), nil)
+func sessions(ctx context.Context, c link, bin, vm string) ([]zellij.Session, error) {
+	out, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.ListArgv(bin)}.Line(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -207,15 +234,15 @@ func sessions(ctx context.Context, c link, vm string) ([]zellij.Session, error) 
 	return nil, fmt.Errorf("zellij list-sessions failed (exit %d): %s", code, strings.TrimSpace(string(errOut)))
 }
 
-func deleteIfExited(ctx context.Context, c link, vm, name string) error {
-	ss, err := sessions(ctx, c, vm)
+func deleteIfExited(ctx context.Context, c link, bin, vm, name string) error {
+	ss, err := sessions(ctx, c, bin, vm)
 	if err != nil {
 		return err
 	}
 	if s, ok := zellij.Find(ss, name); !ok || !s.Exited {
 		return nil
 	}
-	_, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.DeleteArgv(name)}.Line(), nil)
+	_, errOut, code, err := output(ctx, c, zellij.Command{Argv: zellij.DeleteArgv(bin, name)}.Line(), nil)
 	if err != nil {
 		return err
 	}
@@ -279,4 +306,17 @@ func (m *Manager) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Sess
 		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	return code, err
+}
+
+// zellijCache is the host's cache of the pinned Zellij, downloading from
+// $SYSVM_ZELLIJ_URL, else the project's zellij.url, else the release.
+func (m *Manager) zellijCache(p *project.Project) *release.Cache {
+	c := m.Zellij
+	c.Base = release.Base(m.ZellijURL, p.File.Zellij.URL)
+	return &c
+}
+
+// zellijOptions are the project's zellij: settings that concern the VM.
+func zellijOptions(p *project.Project) release.Options {
+	return release.Options{VM: p.VM, Path: p.File.Zellij.Path, NoInstall: p.File.Zellij.NoInstall()}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij"
+	"github.com/sysvm/sysvm/zellij/release"
 )
 
 // Status is what `sysvm status` shows of a project.
@@ -32,6 +33,10 @@ type Status struct {
 	// SessionState is running, exited, none (no such session yet) or
 	// unknown (the VM is not running or could not be asked).
 	SessionState string `json:"sessionState"`
+	// Lima is the version of limactl sysvm runs.
+	Lima string `json:"lima,omitempty"`
+	// Zellij is the zellij the VM runs, when the VM runs and has one.
+	Zellij *release.Zellij `json:"zellij,omitempty"`
 	// Broker is the broker process's connection to the VM, if it has one.
 	Broker *broker.VMStatus `json:"broker,omitempty"`
 }
@@ -47,12 +52,13 @@ func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.S
 	if err != nil {
 		return st, err
 	}
+	st.Lima = m.VM.LimaVersion(ctx)
 	if inst != nil {
 		st.State, st.SSHPort = inst.Status, inst.SSHLocalPort
 		st.Changed = m.VM.Changed(p)
 		if inst.Status == lima.StatusRunning {
 			st.SSHConfig = inst.SSHConfigFile
-			st.SessionState = m.sessionState(ctx, inst, p.Session())
+			st.Zellij, st.SessionState = m.sessionState(ctx, p, inst)
 		}
 	}
 	if m.Broker != nil {
@@ -67,14 +73,15 @@ func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.S
 	return st, nil
 }
 
-// sessionState asks the VM for the project's Zellij session.
-func (m *Manager) sessionState(ctx context.Context, inst *lima.Instance, name string) string {
-	ss, err := m.sessionsIn(ctx, inst)
+// sessionState asks the VM which zellij it runs and for the state of the
+// project's Zellij session.
+func (m *Manager) sessionState(ctx context.Context, p *project.Project, inst *lima.Instance) (*release.Zellij, string) {
+	z, ss, err := m.sessionsIn(ctx, p, inst)
 	if err != nil {
-		return "unknown"
+		return z, "unknown"
 	}
-	if s, ok := zellij.Find(ss, name); ok {
-		return s.State()
+	if s, ok := zellij.Find(ss, p.Session()); ok {
+		return z, s.State()
 	}
-	return "none"
+	return z, "none"
 }

@@ -177,6 +177,9 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		return nil, err
 	}
 	if inst != nil && inst.Status == lima.StatusBroken {
+		if err := halfDeleted(inst); err != nil {
+			return nil, err
+		}
 		if inst, err = m.waitNotBroken(ctx, p.VM); err != nil {
 			return nil, err
 		}
@@ -245,9 +248,25 @@ func (m *Manager) Inspect(ctx context.Context, vm string) (*lima.Instance, error
 	return inst, err
 }
 
+// halfDeleted explains an instance directory without lima.yaml (left by an
+// interrupted create or delete). No limactl command repairs it: `limactl
+// delete` treats it as not existing in 1.x and 2.2.
+func halfDeleted(inst *lima.Instance) error {
+	for _, pr := range inst.Problems {
+		if strings.Contains(pr, "lima.yaml") {
+			return hint.Wrap(fmt.Errorf("VM %s is Broken: its instance directory %s has no lima.yaml (an interrupted create or delete?)", inst.Name, inst.Dir),
+				fmt.Sprintf("move it away, then create the VM again: mv %s %s.broken && sysvm up", inst.Dir, inst.Dir))
+		}
+	}
+	return nil
+}
+
 // start runs limactl start and shows its progress. Ctrl-C stops the wait,
 // not the VM: limactl runs in its own process group and keeps booting.
 func (m *Manager) start(ctx context.Context, vm, cfg, phase string) error {
+	if _, err := m.Lima.CheckVersion(ctx); err != nil {
+		return err
+	}
 	logs, err := m.State.MkdirAll("logs")
 	if err != nil {
 		return err
@@ -262,7 +281,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string) error {
 	stop := m.Progress.watch(vm, phase, []string{filepath.Join(m.LimaHome, vm, "ha.stderr.log"), startLog})
 	done := make(chan error, 1)
 	go func() {
-		done <- m.Lima.Start(runCtx, vm, lima.StartOptions{ConfigFile: cfg, Timeout: timeout.String(), LogFile: startLog})
+		done <- m.Lima.Start(runCtx, vm, lima.StartOptions{ConfigFile: cfg, Timeout: timeout.String(), LogFile: startLog, Progress: true})
 	}()
 	select {
 	case err = <-done:
@@ -508,6 +527,16 @@ func (m *Manager) UpBackground(p *project.Project, s limaconfig.Settings, argv [
 	return logPath, nil
 }
 
+// LimaVersion is the version of the limactl sysvm runs ("" when it cannot
+// tell). It is cached per binary, so asking costs a stat.
+func (m *Manager) LimaVersion(ctx context.Context) string {
+	v, err := m.Lima.Version(ctx)
+	if err != nil {
+		return ""
+	}
+	return v.String()
+}
+
 // StateNotCreated is the state of a VM that does not exist yet.
 const StateNotCreated = "NotCreated"
 
@@ -525,7 +554,14 @@ func (m *Manager) List(ctx context.Context) ([]ListEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	insts, err := m.Lima.List(ctx)
+	if len(recs) == 0 {
+		return []ListEntry{}, nil
+	}
+	names := make([]string, len(recs))
+	for i, r := range recs {
+		names[i] = r.VM
+	}
+	insts, err := m.Lima.List(ctx, names...)
 	if err != nil {
 		return nil, err
 	}

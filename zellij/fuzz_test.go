@@ -31,10 +31,10 @@ func FuzzCommandLine(f *testing.F) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Skip()
 		}
-		argv := append([]string{"sh", "-c", `printf '%s\0' "$PWD" "$PROJECT_NAME" "$@"`, "sh"}, AttachArgv(layout, session)...)
+		argv := append([]string{"sh", "-c", `printf '%s\0' "$PWD" "$PROJECT_NAME" "$@"`, "sh"}, AttachArgv("zellij", layout, session)...)
 		c := Command{Dir: dir, Env: map[string]string{"PROJECT_NAME": envVal}, Argv: argv}
 		got := runInShell(t, "sh", c.Line())
-		want := append([]string{dir, envVal}, AttachArgv(layout, session)...)
+		want := append([]string{dir, envVal}, AttachArgv("zellij", layout, session)...)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("line %q\nran %q\nwant %q", c.Line(), got, want)
 		}

@@ -5,31 +5,30 @@ import (
 	"strings"
 )
 
-// Bin is the Zellij executable in the guest, found on its PATH.
+// Bin is the name of the Zellij executable on a guest's PATH. The argv
+// builders below take the path to run instead: the guest's own zellij or
+// the one sysvm installed.
 const Bin = "zellij"
 
-// AttachArgv attaches to session, creating it with layout when it does not
-// exist. `--layout` before `attach` is the one form that works from Zellij
-// 0.39 through 0.45 (`attach` has no --layout flag, and `--session` with
-// --layout adds tabs to an existing session from 0.41 on).
-func AttachArgv(layout, session string) []string {
-	return []string{Bin, "--layout", layout, "attach", "--create", session}
+// AttachArgv attaches to session with the zellij at bin, creating the
+// session with layout when it does not exist. `--layout` before `attach`
+// is the one form that works from Zellij 0.39 through 0.45 (`attach` has
+// no --layout flag, and `--session` with --layout adds tabs to an existing
+// session from 0.41 on).
+func AttachArgv(bin, layout, session string) []string {
+	return []string{bin, "--layout", layout, "attach", "--create", session}
 }
 
 // ListArgv lists sessions in the parseable form.
-func ListArgv() []string { return []string{Bin, "list-sessions", "--no-formatting"} }
+func ListArgv(bin string) []string { return []string{bin, "list-sessions", "--no-formatting"} }
 
 // DeleteArgv deletes a dead session so the next attach creates it afresh
 // (attach --create would resurrect the old layout).
-func DeleteArgv(session string) []string { return []string{Bin, "delete-session", session} }
+func DeleteArgv(bin, session string) []string { return []string{bin, "delete-session", session} }
 
-// NoZellijStatus is the exit status of StageLayoutArgv when zellij is missing.
-const NoZellijStatus = 127
-
-// stageScript checks that zellij exists, then writes stdin to the guest's
-// cache as the session's layout and prints its absolute path.
-const stageScript = `command -v ` + Bin + ` >/dev/null 2>&1 || exit ` + "127" + `
-d="${XDG_CACHE_HOME:-$HOME/.cache}/sysvm/layouts"
+// stageScript writes stdin to the guest's cache as the session's layout
+// and prints its absolute path.
+const stageScript = `d="${XDG_CACHE_HOME:-$HOME/.cache}/sysvm/layouts"
 mkdir -p "$d" && cat >"$d/$1.kdl.tmp" && mv -f "$d/$1.kdl.tmp" "$d/$1.kdl" && printf '%s\n' "$d/$1.kdl"`
 
 // StageLayoutArgv copies the layout (given on stdin) into the guest.

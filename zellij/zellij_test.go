@@ -71,7 +71,7 @@ func TestCommandLineDirAndEnv(t *testing.T) {
 }
 
 func TestAttachArgv(t *testing.T) {
-	got := AttachArgv("/home/u/.cache/sysvm/layouts/web.kdl", "web")
+	got := AttachArgv("zellij", "/home/u/.cache/sysvm/layouts/web.kdl", "web")
 	want := []string{"zellij", "--layout", "/home/u/.cache/sysvm/layouts/web.kdl", "attach", "--create", "web"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("AttachArgv = %q, want %q (--layout before attach, --create, no --session)", got, want)

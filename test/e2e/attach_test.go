@@ -299,8 +299,10 @@ func TestShell(t *testing.T) {
 
 func TestZellijMissing(t *testing.T) {
 	e := newEnv(t)
-	e.Setenv("FAKELIMA_GUEST_PATH=/usr/local/bin:/usr/bin:/bin")
-	dir := e.layoutProject("nozellij")
+	// A stock guest (no zellij) and a project that forbids installing one.
+	dir := e.project("nozellij", "zellij:\n  install: false\n")
+	os.MkdirAll(filepath.Join(dir, ".sysvm"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".sysvm", "layout.kdl"), []byte(testLayout), 0o644)
 	c := e.cmd(dir, "attach")
 	tm := term.Start(t, c)
 	if code := tm.ExitCode(60 * time.Second); code != 1 {
@@ -320,7 +322,8 @@ func TestAttachFresh(t *testing.T) {
 	dir := e.layoutProject("fresh")
 	tm := e.attach(dir, nil)
 	detach(t, tm)
-	if r := e.SSH("fresh-dev", "zellij", "kill-session", "fresh"); r.ExitCode != 0 {
+	zellij := e.zellij(dir)
+	if r := e.SSH("fresh-dev", zellij, "kill-session", "fresh"); r.ExitCode != 0 {
 		t.Fatalf("kill-session: %s", r)
 	}
 	origin := filepath.Join(e.GuestDir("fresh-dev"), "sessions", "fresh", "origin")
@@ -329,7 +332,7 @@ func TestAttachFresh(t *testing.T) {
 	if b, _ := os.ReadFile(origin); strings.TrimSpace(string(b)) != "resurrected" {
 		t.Errorf("plain attach of a dead session: origin %q, want resurrected", b)
 	}
-	e.SSH("fresh-dev", "zellij", "kill-session", "fresh")
+	e.SSH("fresh-dev", zellij, "kill-session", "fresh")
 	tm = e.attach(dir, nil, "--fresh")
 	detach(t, tm)
 	if b, _ := os.ReadFile(origin); strings.TrimSpace(string(b)) != "created" {

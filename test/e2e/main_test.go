@@ -75,15 +75,32 @@ func (e *env) ok(dir string, args ...string) lab.Result {
 
 // Status mirrors `sysvm status --json`.
 type Status struct {
-	Project      string `json:"project"`
-	Dir          string `json:"dir"`
-	VM           string `json:"vm"`
-	State        string `json:"state"`
-	SSHPort      int    `json:"sshPort"`
-	Config       string `json:"config"`
-	ConfigEdited bool   `json:"configEdited"`
-	Session      string `json:"session"`
-	SessionState string `json:"sessionState"`
+	Project      string   `json:"project"`
+	Dir          string   `json:"dir"`
+	VM           string   `json:"vm"`
+	State        string   `json:"state"`
+	SSHPort      int      `json:"sshPort"`
+	Config       string   `json:"config"`
+	ConfigEdited bool     `json:"configEdited"`
+	Session      string   `json:"session"`
+	SessionState string   `json:"sessionState"`
+	Changed      []string `json:"changed"`
+	Lima         string   `json:"lima"`
+	Zellij       *struct {
+		Path      string `json:"path"`
+		Version   string `json:"version"`
+		Installed bool   `json:"installedBySysvm"`
+	} `json:"zellij"`
+}
+
+// zellij is the path of the zellij that sysvm runs in the project's VM.
+func (e *env) zellij(dir string) string {
+	e.t.Helper()
+	s := e.status(dir)
+	if s.Zellij == nil {
+		e.t.Fatalf("status shows no zellij in %s: %+v", s.VM, s)
+	}
+	return s.Zellij.Path
 }
 
 func (e *env) status(dir string) Status {

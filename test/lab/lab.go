@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sysvm/sysvm/test/procs"
+	"github.com/sysvm/sysvm/zellij/release/releasetest"
 )
 
 // Lab is one isolated test environment. All paths live under Root, a short
@@ -37,12 +38,22 @@ type Lab struct {
 	// ($FAKELIMA_VERSION): "" for its default, 1.2.2.
 	LimaVersion string
 
-	mu    sync.Mutex
-	extra []string
+	// Mirror serves the zellij stand-in as the pinned Zellij release
+	// (SYSVM_ZELLIJ_URL); nil with GuestZellij.
+	Mirror *releasetest.Server
+
+	guestZellij bool
+	mu          sync.Mutex
+	extra       []string
 }
 
 // Option configures a lab.
 type Option func(*Lab)
+
+// GuestZellij gives the fake guests the zellij stand-in on their PATH, as
+// on an image that ships Zellij. By default guests have none, as on a stock
+// image, and sysvm installs the stand-in from the lab's mirror (Mirror).
+func GuestZellij() Option { return func(l *Lab) { l.guestZellij = true } }
 
 // LimaVersion makes the fake limactl behave as Lima release v (e.g.
 // "2.2.0"; "" is the fake's default, 1.2.2). Without this option the lab
@@ -89,6 +100,10 @@ func New(t testing.TB, opts ...Option) *Lab {
 	}
 	for _, o := range opts {
 		o(l)
+	}
+	if !l.guestZellij {
+		l.GuestWithoutZellij()
+		l.Mirror = l.ServeZellij()
 	}
 	for _, d := range []string{l.LimaHome, l.Home, l.StateHome, l.RuntimeDir, l.ConfigHome, l.CacheHome, l.WorkDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
 	"github.com/sysvm/sysvm/vm"
+	"github.com/sysvm/sysvm/zellij/release"
 	"golang.org/x/term"
 )
 
@@ -237,7 +238,7 @@ func (a *App) vms() (*vm.Manager, error) {
 		width = w
 	}
 	return &vm.Manager{
-		Lima:         &lima.Client{Exe: exe, Dir: string(sd), Log: a.log},
+		Lima:         &lima.Client{Exe: exe, Dir: string(sd), Home: a.limaHome(), CacheDir: string(sd), Log: a.log},
 		LimaHome:     a.limaHome(),
 		State:        sd,
 		Progress:     &vm.Progress{W: a.ErrOut, TTY: a.stderrTTY(), Quiet: a.Quiet, Verbose: a.Verbose, Width: width},
@@ -253,7 +254,12 @@ func (a *App) sessions() (*session.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session.Manager{VM: v, Broker: a.brokerClient(), Log: a.log}, nil
+	sd := a.stateDir()
+	z := release.Cache{Dir: release.DefaultCacheDir(a.Getenv), Digests: release.DigestsFile(sd), TTY: a.stderrTTY()}
+	if !a.Quiet {
+		z.Progress = a.ErrOut
+	}
+	return &session.Manager{VM: v, Broker: a.brokerClient(), Zellij: z, ZellijURL: a.Getenv("SYSVM_ZELLIJ_URL"), Log: a.log}, nil
 }
 
 // brokerClient is the client of the user's broker process; nil when

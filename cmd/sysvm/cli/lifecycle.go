@@ -263,6 +263,16 @@ func (a *App) cmdStatus() *cobra.Command {
 				fmt.Fprintf(tw, "changed\t%s (apply: sysvm up --recreate)\n", strings.Join(st.Changed, "; "))
 			}
 			fmt.Fprintf(tw, "session\t%s (%s)\n", st.Session, st.SessionState)
+			if z := st.Zellij; z != nil {
+				by := "the VM's own"
+				if z.Installed {
+					by = "installed by sysvm"
+				}
+				fmt.Fprintf(tw, "zellij\t%s %s (%s)\n", z.Version, z.Path, by)
+			}
+			if st.Lima != "" {
+				fmt.Fprintf(tw, "lima\t%s\n", st.Lima)
+			}
 			if bs := st.Broker; bs != nil && bs.Connected {
 				fmt.Fprintf(tw, "broker\tconnected since %s, %d client(s) attached\n", bs.Since, bs.Clients)
 			}
