@@ -6,9 +6,7 @@
 # Zellij session. Detach with Ctrl-b d. The guest image has no Zellij:
 # sysvm installs it on first attach, as for any user, from a loopback
 # mirror that serves the lab's Zellij stand-in (built on tmux: real Zellij
-# cannot be downloaded here) as the pinned release. SYSVM_DEMO_BAKED_ZELLIJ=1
-# bakes the stand-in into the image instead, for a sysvm that does not
-# install Zellij yet.
+# cannot be downloaded here) as the pinned release.
 #
 # Run it as root (`bash scripts/demo.sh`; it installs packages and builds
 # the image; limactl then runs as the unprivileged user sysvmtest), or as a
@@ -48,9 +46,7 @@ say "building the Debian guest image (cached)"
 work=$(mktemp -d)
 standin=$work/zellij
 CGO_ENABLED=0 go build -trimpath -o "$standin" ./test/zellijstandin
-image_args=()
-[[ ${SYSVM_DEMO_BAKED_ZELLIJ:-1} == 1 ]] && image_args=(--zellij "$standin")
-image=$($sudo env PATH="$PATH" SYSVM_CACHE="$SYSVM_CACHE" bash test/realvm/image.sh "${image_args[@]}")
+image=$($sudo env PATH="$PATH" SYSVM_CACHE="$SYSVM_CACHE" bash test/realvm/image.sh)
 say "building sysvm"
 bindir=$SYSVM_CACHE/bin
 $sudo mkdir -p "$bindir"
@@ -93,19 +89,17 @@ if [[ -r /dev/kvm && -w /dev/kvm ]] && grep -qE 'vmx|svm' /proc/cpuinfo; then qe
 env_args=(PATH="$bindir:$prefix/bin:/usr/local/bin:/usr/bin:/bin" HOME="$run_home" USER="$run_user"
 	TERM="${TERM:-xterm-256color}" LANG="${LANG:-C.UTF-8}")
 [[ -n $qemu ]] && env_args+=(QEMU_SYSTEM_X86_64="$qemu")
-if ((${#image_args[@]} == 0)); then
-	say "serving the Zellij stand-in as the pinned Zellij release on loopback (sysvm installs it into the VM)"
-	go build -o "$work/zellijmirror" ./test/zellijmirror
-	"$work/zellijmirror" "$standin" >"$work/mirror.url" &
-	mirror=$!
-	trap 'kill "$mirror" 2>/dev/null; wait "$mirror" 2>/dev/null' EXIT
-	for _ in $(seq 50); do
-		[[ -s $work/mirror.url ]] && break
-		sleep 0.1
-	done
-	[[ -s $work/mirror.url ]] || { say "the Zellij mirror did not start"; exit 1; }
-	env_args+=(SYSVM_ZELLIJ_URL="$(head -n 1 "$work/mirror.url")")
-fi
+say "serving the Zellij stand-in as the pinned Zellij release on loopback (sysvm installs it into the VM)"
+go build -o "$work/zellijmirror" ./test/zellijmirror
+"$work/zellijmirror" "$standin" >"$work/mirror.url" &
+mirror=$!
+trap 'kill "$mirror" 2>/dev/null; wait "$mirror" 2>/dev/null' EXIT
+for _ in $(seq 50); do
+	[[ -s $work/mirror.url ]] && break
+	sleep 0.1
+done
+[[ -s $work/mirror.url ]] || { say "the Zellij mirror did not start"; exit 1; }
+env_args+=(SYSVM_ZELLIJ_URL="$(head -n 1 "$work/mirror.url")")
 cd "$demo"
 code=0
 if [[ $(id -un) == "$run_user" ]]; then

@@ -49,8 +49,11 @@ func TestTemplatesAgree(t *testing.T) {
 	if err != nil {
 		t.Fatalf("vm-custom's sysvm.yaml: %v", err)
 	}
-	if !p.HasFile || p.File.CPUs != 4 || p.File.Provision == "" {
+	if !p.HasFile || p.File.CPUs != 4 {
 		t.Errorf("vm-custom's sysvm.yaml read as %+v", p.File)
+	}
+	if p.File.Provision != "" {
+		t.Errorf("vm-custom's sysvm.yaml provisions at every boot:\n%s", p.File.Provision)
 	}
 	s, err := limaconfig.Resolve(p, limaconfig.Overrides{}, func(string) string { return "" })
 	if err != nil {
@@ -58,9 +61,6 @@ func TestTemplatesAgree(t *testing.T) {
 	}
 	if _, err := limaconfig.Generate(p, s, limaconfig.Host{OS: "linux", Arch: "x86_64"}); err != nil {
 		t.Fatal(err)
-	}
-	if out, err := exec.Command("sh", "-n", "-c", p.File.Provision).CombinedOutput(); err != nil {
-		t.Errorf("vm-custom's provision script is not valid sh: %v\n%s", err, out)
 	}
 }
 

@@ -40,6 +40,10 @@ if ((fast)); then
   printf '%s\n' 'experimental-features =' 'substituters = http://127.0.0.1:9' 'sandbox = false' >"$hostile/nix.conf"
   NIX_CONF_DIR=$hostile NIX_USER_CONF_FILES=$hostile/nix.conf NIX_CONFIG='experimental-features =' \
     go test -count=1 -timeout 20m ./...
+  # Users run Lima 2.x: the end-to-end suite again, against the fake
+  # limactl's 2.2 personality (the 2.0 and 2.1 differences have focused
+  # tests in the run above).
+  SYSVM_LAB_LIMA=2.2.0 go test -count=1 -timeout 20m ./test/e2e/
   # A bounded run of each fuzz target (the seeds already ran above).
   for target in "FuzzSlug ./project" "FuzzGenerate ./limaconfig" "FuzzCommandLine ./zellij" "FuzzHook ./shellhook"; do
     set -- $target

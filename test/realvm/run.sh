@@ -18,17 +18,10 @@ t0=$SECONDS
 bash "$here/deps.sh"
 bash "$here/user.sh" >/dev/null
 export SYSVM_LIMA_PREFIX=$(bash "$here/lima.sh")
-# The guest gets Zellij the user's way: sysvm installs it, and the test serves
-# the stand-in (real Zellij cannot be had here) as the release from a loopback
-# mirror. SYSVM_REALVM_BAKED_ZELLIJ=1 bakes the stand-in into the image as
-# /usr/local/bin/zellij instead, for a sysvm that does not install it yet.
-image_args=()
-if [[ ${SYSVM_REALVM_BAKED_ZELLIJ:-1} == 1 ]]; then
-	standin=$(mktemp -d)/zellij
-	CGO_ENABLED=0 go build -trimpath -o "$standin" ./test/zellijstandin
-	image_args=(--zellij "$standin")
-fi
-export SYSVM_IMAGE_DIR=$(bash "$here/image.sh" "${image_args[@]}")
+# The guest image has no Zellij: sysvm installs it the user's way, and the
+# test serves the stand-in (real Zellij cannot be had here) as the release
+# from a loopback mirror.
+export SYSVM_IMAGE_DIR=$(bash "$here/image.sh")
 echo "test/realvm/run.sh: set-up took $((SECONDS - t0))s (lima: $SYSVM_LIMA_PREFIX, image: $SYSVM_IMAGE_DIR)" >&2
 
 export QEMU_SYSTEM_X86_64=${QEMU_SYSTEM_X86_64:-"qemu-system-x86_64 -machine q35,vmport=off -accel tcg,thread=multi,tb-size=512"}

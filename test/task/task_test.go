@@ -200,7 +200,7 @@ func TestTasksCallSysvm(t *testing.T) {
 		{[]string{"lima:start", "--", "--background"}, []string{"[up][--background]"}},
 		{[]string{"lima:stop"}, []string{"[stop]"}},
 		{[]string{"lima:destroy"}, []string{"[destroy][--yes]"}},
-		{[]string{"lima:rebuild"}, []string{"[destroy][--yes]", "[up]"}},
+		{[]string{"lima:rebuild"}, []string{"[up][--recreate][--yes]"}},
 		{[]string{"lima:shell"}, []string{"[shell][--]"}},
 		{[]string{"lima:shell", "--", "make", "test"}, []string{"[shell][--][make][test]"}},
 		{[]string{"lima:shell", "--", "echo", "a b"}, []string{"[shell][--][echo][a b]"}},

@@ -36,7 +36,7 @@ When direnv has loaded a project (` + "`use sysvm`" + ` in its .envrc), the hook
 ` + "`sysvm attach`" + ` once per entry, in interactive shells with a terminal only.
 It never enters with CI set, inside the VM, inside a local Zellij (unless
 SYSVM_ALLOW_IN_ZELLIJ=1), in editor environment probes, or with
-SYSINIT_NO_AUTO_VM=1.`,
+SYSINIT_NO_AUTO_VM set to anything but empty, 0, false or no.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("hook needs one shell: %v", shellhook.Names())}
