@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sysvm/sysvm/files"
 )
 
 // LinkHelpers makes dir hold one symlink per command in [Helpers], each
@@ -26,4 +28,23 @@ func LinkHelpers(dir, exe string) error {
 		}
 	}
 	return nil
+}
+
+// InstallDirenvrc writes the direnv library text where direnv loads it
+// for every .envrc: <configHome>/direnv/lib/sysvm.sh (configHome is
+// $XDG_CONFIG_HOME, default ~/.config). It returns the file's path.
+func InstallDirenvrc(configHome, text string) (string, error) {
+	if configHome == "" {
+		home, _ := os.UserHomeDir()
+		configHome = filepath.Join(home, ".config")
+	}
+	dir := filepath.Join(configHome, "direnv", "lib")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "sysvm.sh")
+	if err := files.Replace(path, []byte(text), 0o644); err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return path, nil
 }

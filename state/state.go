@@ -122,6 +122,18 @@ func (d Dir) Records() ([]Record, error) {
 	return out, nil
 }
 
+// Known returns the directory of the project or VM called name, if sysvm
+// knows one.
+func (d Dir) Known(name string) (string, bool) {
+	recs, _ := d.Records()
+	for _, r := range recs {
+		if r.Name == name || r.VM == name {
+			return r.Dir, true
+		}
+	}
+	return "", false
+}
+
 // Lock is an exclusive, process-wide lock on one VM. flock is released by the
 // kernel when the process dies, so a crash never leaves a stale lock.
 type Lock struct{ f *os.File }

@@ -13,12 +13,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/detach"
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
@@ -64,7 +64,7 @@ type usageError struct{ error }
 
 // Main runs sysvm with os.Args and returns the exit code.
 func Main() int {
-	closeInheritedFDs()
+	detach.CloseInheritedFDs()
 	app := &App{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv}
 	args := os.Args[1:]
 	// Run as a helper (vm-shell, vm-stop, ...): the name picks the command.
@@ -276,44 +276,16 @@ func (a *App) brokerClient() *broker.Client {
 	return c
 }
 
-// project resolves the command's argument: none means the current
-// directory's project; a path (or anything naming an existing directory)
-// means that directory's project; otherwise a project name sysvm knows.
+// project resolves the command's argument (see project.Lookup); names are
+// looked up in sysvm's registry.
 func (a *App) project(args []string) (*project.Project, error) {
-	opt := a.projectOptions()
-	if len(args) == 0 || args[0] == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, fmt.Errorf("finding the current directory: %w", err)
-		}
-		return a.resolveDir(wd, opt)
+	arg := ""
+	if len(args) > 0 {
+		arg = args[0]
 	}
-	arg := args[0]
-	if strings.ContainsRune(arg, os.PathSeparator) || arg == "." || arg == ".." {
-		return a.resolveDir(arg, opt)
-	}
-	recs, _ := a.stateDir().Records()
-	for _, r := range recs {
-		if r.Name == arg || r.VM == arg {
-			return a.resolveDir(r.Dir, opt)
-		}
-	}
-	if st, err := os.Stat(arg); err == nil && st.IsDir() {
-		return a.resolveDir(arg, opt)
-	}
-	return nil, hint.Wrap(fmt.Errorf("no project named %q", arg),
-		"sysvm list  (the projects sysvm knows)", "or pass the project's directory, e.g. ./"+arg)
+	return project.Lookup(arg, a.projectOptions(), a.stateDir().Known)
 }
 
 func (a *App) projectOptions() project.Options {
 	return project.Options{Name: a.Name, LimaHome: a.limaHome()}
-}
-
-func (a *App) resolveDir(dir string, opt project.Options) (*project.Project, error) {
-	p, err := project.Resolve(dir, opt)
-	var nf *project.NotFoundError
-	if errors.As(err, &nf) {
-		return nil, hint.Wrap(err, "check the path, or cd into the project and run the command without it")
-	}
-	return p, err
 }

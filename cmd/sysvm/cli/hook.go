@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/shellhook"
-	"github.com/sysvm/sysvm/state"
 )
 
 // self returns the path of the running sysvm, symlinks resolved.
@@ -78,20 +78,10 @@ func (a *App) cmdDirenvrc() *cobra.Command {
 				_, err = fmt.Fprint(a.Out, text)
 				return err
 			}
-			dir := a.Getenv("XDG_CONFIG_HOME")
-			if dir == "" {
-				home, _ := os.UserHomeDir()
-				dir = filepath.Join(home, ".config")
-			}
-			dir = filepath.Join(dir, "direnv", "lib")
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			path, err := shellhook.InstallDirenvrc(a.Getenv("XDG_CONFIG_HOME"), text)
+			if err != nil {
 				return err
 			}
-			path := filepath.Join(dir, "sysvm.sh")
-			if err := state.WriteFile(path, []byte(text)); err != nil {
-				return fmt.Errorf("writing %s: %w", path, err)
-			}
-			_ = os.Chmod(path, 0o644)
 			fmt.Fprintf(a.ErrOut, "sysvm: wrote %s; `use sysvm` now works in any .envrc\n", path)
 			return nil
 		},
@@ -113,7 +103,11 @@ func (a *App) cmdDirenvExport() *cobra.Command {
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			p, err := a.resolveDir(dir, a.projectOptions())
+			abs, err := filepath.Abs(dir)
+			if err != nil {
+				return err
+			}
+			p, err := project.Lookup(abs, a.projectOptions(), a.stateDir().Known)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package cli
+package detach
 
 import (
 	"os"
@@ -6,12 +6,12 @@ import (
 	"syscall"
 )
 
-// closeInheritedFDs marks every descriptor above stderr close-on-exec, so
+// CloseInheritedFDs marks every descriptor above stderr close-on-exec, so
 // what sysvm starts (limactl, and through it Lima's host agent and QEMU;
 // the broker; a background `up`) inherits only stdin, stdout and stderr.
 // A test runner's or a shell's stray descriptor must not stay open in a VM
 // that runs for days: whoever waits for it to close would wait as long.
-func closeInheritedFDs() {
+func CloseInheritedFDs() {
 	dir := "/proc/self/fd"
 	if _, err := os.Stat(dir); err != nil {
 		dir = "/dev/fd"
