@@ -38,6 +38,8 @@ func reconnect(ctx context.Context, vmName string, window time.Duration, attempt
 		switch {
 		case err == nil:
 			return code, nil
+		case ctx.Err() != nil && errors.Is(err, vm.ErrInterrupted):
+			return -1, err // it says what keeps running
 		case ctx.Err() != nil:
 			return -1, vm.ErrInterrupted
 		case !errors.As(err, &lost):

@@ -258,16 +258,33 @@ func TestSecurityDefaults(t *testing.T) {
 	}
 }
 
-// TestNoTelemetry: sysvm has no HTTP client or other network stack beyond
-// the SSH it uses to reach the VMs.
+// TestNoTelemetry: sysvm's only HTTP client is the one that downloads the
+// pinned Zellij release (package zellij/release, from the release's or the
+// configured mirror's URL); no other package of sysvm's reaches for HTTP, and
+// nothing links a telemetry or mail package.
 func TestNoTelemetry(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "github.com/sysvm/sysvm/cmd/sysvm").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		if pkg == "net/http" || strings.HasPrefix(pkg, "net/http/") || strings.Contains(pkg, "telemetry") || pkg == "net/smtp" {
+		if strings.Contains(pkg, "telemetry") || pkg == "net/smtp" {
 			t.Errorf("sysvm links %s", pkg)
+		}
+	}
+	out, err = exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/sysvm/sysvm/...").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.Contains(f[0], "/test/") || strings.HasSuffix(f[0], "/releasetest") {
+			continue // test infrastructure serves HTTP on loopback
+		}
+		for _, imp := range f[1:] {
+			if (imp == "net/http" || strings.HasPrefix(imp, "net/http/")) && f[0] != "github.com/sysvm/sysvm/zellij/release" {
+				t.Errorf("%s imports %s", f[0], imp)
+			}
 		}
 	}
 }

@@ -106,7 +106,7 @@ func jsonKeys(t *testing.T, line string) []string {
 }
 
 func TestVersionAndEmptyList(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	if res := l.MustLimactl("--version"); res.Stdout != "limactl version 1.2.2\n" {
 		t.Errorf("--version: got %q", res.Stdout)
 	}
@@ -125,7 +125,7 @@ func TestVersionAndEmptyList(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	yamlPath := l.WriteLimaYAML("proj", "mounts:\n- location: "+l.WorkDir+"\n  writable: true\n")
 
 	res := l.Limactl("start", "--name=proj", "--tty=false", "--timeout=60s", yamlPath)
@@ -299,7 +299,7 @@ $`)
 }
 
 func TestListNames(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	l.MustStart("b")
 	l.MustLimactl("create", "--name=a", l.WriteLimaYAML("a", ""))
 
@@ -326,7 +326,7 @@ func TestListNames(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	longName := strings.Repeat("n", 70) // a valid identifier, but the socket path gets too long
 	tests := []struct {
 		name    string
@@ -397,7 +397,7 @@ func TestStartErrors(t *testing.T) {
 
 func TestKnobs(t *testing.T) {
 	t.Run("start fail", func(t *testing.T) {
-		l := lab.New(t)
+		l := lab.New(t, lab.GuestZellij())
 		l.Setenv("FAKELIMA_START_FAIL=1")
 		res := l.Limactl("start", "--name=f", "--tty=false", l.WriteLimaYAML("f", ""))
 		if res.ExitCode != 1 {
@@ -413,7 +413,7 @@ func TestKnobs(t *testing.T) {
 		}
 	})
 	t.Run("hang and timeout", func(t *testing.T) {
-		l := lab.New(t)
+		l := lab.New(t, lab.GuestZellij())
 		l.Setenv("FAKELIMA_START_HANG=1")
 		begin := time.Now()
 		res := l.Limactl("start", "--name=h", "--tty=false", "--timeout=2s", l.WriteLimaYAML("h", ""))
@@ -430,7 +430,7 @@ func TestKnobs(t *testing.T) {
 		l.MustLimactl("stop", "-f", "h")
 	})
 	t.Run("leave broken", func(t *testing.T) {
-		l := lab.New(t)
+		l := lab.New(t, lab.GuestZellij())
 		l.Setenv("FAKELIMA_LEAVE_BROKEN=1")
 		res := l.Limactl("start", "--name=b", "--tty=false", l.WriteLimaYAML("b", ""))
 		if res.ExitCode != 1 {
@@ -454,7 +454,7 @@ func TestKnobs(t *testing.T) {
 		}
 	})
 	t.Run("boot delay and FAKELIMA_ONLY", func(t *testing.T) {
-		l := lab.New(t)
+		l := lab.New(t, lab.GuestZellij())
 		l.Setenv("FAKELIMA_BOOT_DELAY=1500ms", "FAKELIMA_ONLY=slow")
 		begin := time.Now()
 		res := l.MustLimactl("start", "--name=fast", "--tty=false", l.WriteLimaYAML("fast", ""))
@@ -473,7 +473,7 @@ func TestKnobs(t *testing.T) {
 }
 
 func TestBrokenWhenHostAgentDies(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	l.MustStart("x")
 	if err := l.KillHostAgent("x"); err != nil {
 		t.Fatal(err)
@@ -493,7 +493,7 @@ func TestBrokenWhenHostAgentDies(t *testing.T) {
 }
 
 func TestTwoInstancesAndDroppedLink(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	var wg sync.WaitGroup
 	results := make([]lab.Result, 2)
 	for i, n := range []string{"one", "two"} {
@@ -553,7 +553,7 @@ func TestTwoInstancesAndDroppedLink(t *testing.T) {
 }
 
 func TestStopKillsGuestProcesses(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	l.MustStart("g")
 	res := l.SSH("g", "nohup sleep 1000 >/dev/null 2>&1 & echo $!")
 	pid, err := strconv.Atoi(strings.TrimSpace(res.Stdout))
@@ -585,7 +585,7 @@ func TestStopKillsGuestProcesses(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	good := l.WriteLimaYAML("good", "")
 	bad := filepath.Join(l.WorkDir, "noimg.yaml")
 	if err := os.WriteFile(bad, []byte("cpus: 2\n"), 0o644); err != nil {
@@ -700,7 +700,7 @@ func waitGuestClient(t *testing.T, l *lab.Lab, inst, session string) {
 // a PTY runs the zellij stand-in in the fake VM; a dropped link kills the
 // client but not the session; a new SSH session reattaches and detaches.
 func TestZellijInGuestOverSSH(t *testing.T) {
-	l := lab.New(t)
+	l := lab.New(t, lab.GuestZellij())
 	l.MustStart("z")
 	layout := filepath.Join(l.WorkDir, "z.kdl")
 	if err := os.WriteFile(layout, []byte("layout {\n    cwd \""+l.WorkDir+"\"\n    tab name=\"main\" { pane; }\n}\n"), 0o644); err != nil {
