@@ -29,7 +29,7 @@ func TestZellijInstalledFromMirror(t *testing.T) {
 		t.Fatalf("status zellij = %+v, want sysvm's installed %s", s.Zellij, release.Version)
 	}
 	stat := func() string {
-		r := e.SSH("za-dev", "stat", "-c", "%i %Y", s.Zellij.Path)
+		r := e.SSH("za-dev", "stat -c '%i %Y' "+s.Zellij.Path)
 		if r.ExitCode != 0 {
 			t.Fatalf("stat in the guest: %s", r)
 		}
@@ -86,7 +86,7 @@ func TestZellijBadRelease(t *testing.T) {
 			if len(cached) != 0 {
 				t.Errorf("a cache entry was left: %v", cached)
 			}
-			if r := e.SSH("zbad-dev", "sh", "-c", `ls "$HOME/.local/share/sysvm/bin" 2>/dev/null`); strings.TrimSpace(r.Stdout) != "" {
+			if r := e.SSH("zbad-dev", `ls -A "$HOME/.local/share/sysvm/bin" 2>/dev/null`); strings.TrimSpace(r.Stdout) != "" {
 				t.Errorf("files left in the guest: %s", r.Stdout)
 			}
 			if _, err := os.Stat(dir); err != nil {
