@@ -232,9 +232,6 @@ func (c *Client) List(ctx context.Context, names ...string) ([]Instance, error) 
 		}
 		retry = append(retry, n)
 	}
-	if len(retry) == len(names) {
-		return nil, err // nothing explains the failure: report limactl's
-	}
 	if len(retry) > 0 {
 		more, rerr := c.list(ctx, retry...)
 		if rerr != nil && len(more) < len(retry) {
@@ -362,7 +359,9 @@ type StartOptions struct {
 	// Timeout is passed as --timeout (0: limactl's default).
 	Timeout string
 	// LogFile, if set, receives limactl's stderr. A file rather than a pipe:
-	// a start left running after sysvm exits must not die of SIGPIPE.
+	// a start left running after sysvm exits must not die of SIGPIPE. It is
+	// locked while limactl runs (see StartRunning); Start returns
+	// ErrStartRunning when another start holds it.
 	LogFile string
 	// Progress asks limactl to log the guest's cloud-init output while it
 	// boots ("[cloud-init] ..." lines). Only Lima 2.0+ has --progress; with
@@ -391,9 +390,9 @@ func (c *Client) Start(ctx context.Context, name string, o StartOptions) error {
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Stderr = &stderr
 	if o.LogFile != "" {
-		f, err := os.OpenFile(o.LogFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		f, err := openStartLog(o.LogFile)
 		if err != nil {
-			return fmt.Errorf("opening %s: %w", o.LogFile, err)
+			return err
 		}
 		defer f.Close()
 		cmd.Stderr = f
@@ -410,6 +409,46 @@ func (c *Client) Start(ctx context.Context, name string, o StartOptions) error {
 		return &CommandError{Args: args, Stderr: msg, Err: err}
 	}
 	return nil
+}
+
+// ErrStartRunning means another `limactl start` of the instance, begun by
+// an earlier sysvm that was interrupted, still runs.
+var ErrStartRunning = errors.New("another limactl start of this instance is still running")
+
+// openStartLog opens a start's log, locked for as long as the limactl that
+// writes it runs: limactl inherits the descriptor as its stderr, and so the
+// lock. (Its host agent does not: Lima starts it with logs of its own.) A
+// start interrupted with Ctrl-C therefore keeps the lock until it ends, and
+// StartRunning can tell.
+func openStartLog(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, ErrStartRunning
+	}
+	if err := f.Truncate(0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// StartRunning reports whether a limactl start writing the log at path
+// still runs (see StartOptions.LogFile).
+func StartRunning(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
 }
 
 // Stop stops a running instance; force kills it whatever its state. A

@@ -172,14 +172,14 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	}
 	defer lock.Unlock()
 
+	if err := m.waitEarlierStart(ctx, p.VM); err != nil {
+		return nil, err
+	}
 	inst, err := m.Inspect(ctx, p.VM)
 	if err != nil {
 		return nil, err
 	}
 	if inst != nil && inst.Status == lima.StatusBroken {
-		if err := halfDeleted(inst); err != nil {
-			return nil, err
-		}
 		if inst, err = m.waitNotBroken(ctx, p.VM); err != nil {
 			return nil, err
 		}
@@ -267,11 +267,10 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string) error {
 	if _, err := m.Lima.CheckVersion(ctx); err != nil {
 		return err
 	}
-	logs, err := m.State.MkdirAll("logs")
+	startLog, err := m.startLog(vm)
 	if err != nil {
 		return err
 	}
-	startLog := filepath.Join(logs, vm+".start.log")
 	timeout := m.startTimeout()
 	// limactl is asked to give up at timeout; sysvm kills it if it does not.
 	runCtx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
@@ -309,6 +308,36 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string) error {
 	return nil
 }
 
+// startLog is where limactl start's output for vm goes.
+func (m *Manager) startLog(vm string) (string, error) {
+	logs, err := m.State.MkdirAll("logs")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(logs, vm+".start.log"), nil
+}
+
+// waitEarlierStart waits, with progress, while a `limactl start` of vm that
+// an earlier sysvm began is still running (that sysvm was interrupted; its
+// limactl keeps booting or creating the VM): starting it a second time
+// meanwhile would fail or race.
+func (m *Manager) waitEarlierStart(ctx context.Context, vm string) error {
+	path, err := m.startLog(vm)
+	if err != nil || !lima.StartRunning(path) {
+		return err
+	}
+	stop := m.Progress.watch(vm, "waiting for an earlier start of", []string{filepath.Join(m.LimaHome, vm, "ha.stderr.log"), path})
+	defer stop()
+	for lima.StartRunning(path) {
+		select {
+		case <-ctx.Done():
+			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps starting in the background", ErrInterrupted, vm), "sysvm status")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
 // waitNotBroken tolerates the Broken status Lima shows for a moment while a
 // start is under way, then gives up with the command that recovers.
 func (m *Manager) waitNotBroken(ctx context.Context, vm string) (*lima.Instance, error) {
@@ -319,6 +348,9 @@ func (m *Manager) waitNotBroken(ctx context.Context, vm string) (*lima.Instance,
 			return inst, err
 		}
 		if time.Now().After(deadline) {
+			if err := halfDeleted(inst); err != nil {
+				return nil, err
+			}
 			return nil, hint.Wrap(fmt.Errorf("VM %s is Broken (its host agent or QEMU died)", vm),
 				fmt.Sprintf("limactl stop -f %s && sysvm up", vm))
 		}
