@@ -65,7 +65,9 @@ func newKey(t *testing.T) ssh.PublicKey {
 	return k
 }
 
-func authorized(k ssh.PublicKey) string { return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))) }
+func authorized(k ssh.PublicKey) string {
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
+}
 
 func TestPinningWithConsole(t *testing.T) {
 	old, booted, other := newKey(t), newKey(t), newKey(t)
