@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -54,7 +55,11 @@ func checkDir(dir string) string {
 // dialTrusted connects to the broker socket after checking its directory,
 // and keeps the connection only if the listening process runs as the user.
 func dialTrusted(sock string, timeout time.Duration) (*net.UnixConn, error) {
-	if why := checkDir(filepath.Dir(sock)); why != "" {
+	dir := filepath.Dir(sock)
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, err // no broker yet: the one to start makes it
+	}
+	if why := checkDir(dir); why != "" {
 		return nil, &UntrustedError{Socket: sock, Reason: why}
 	}
 	c, err := net.DialTimeout("unix", sock, timeout)
