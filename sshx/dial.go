@@ -65,6 +65,7 @@ type Client struct {
 	dead   chan struct{}
 
 	agentOnce sync.Once
+	agentSock string
 	agentErr  error
 }
 
@@ -136,16 +137,19 @@ func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 }
 
 // ForwardAgent forwards the SSH agent listening on sock on a session.
-// Agent channels opened by the VM are served from sock; Go's agent package
-// registers that handler once per connection, so the first session's
-// socket serves the connection.
+// The VM's agent channels name no session, so one connection serves one
+// agent: a session asking for another agent is refused (open another
+// connection for it).
 func (c *Client) ForwardAgent(s *ssh.Session, sock string) error {
 	if sock == "" {
 		return errors.New("ForwardAgent is set but SSH_AUTH_SOCK is not")
 	}
-	c.agentOnce.Do(func() { c.agentErr = agent.ForwardToRemote(c.Client, sock) })
+	c.agentOnce.Do(func() { c.agentSock, c.agentErr = sock, agent.ForwardToRemote(c.Client, sock) })
 	if c.agentErr != nil {
 		return c.agentErr
+	}
+	if c.agentSock != sock {
+		return fmt.Errorf("this connection forwards the agent at %s, not %s", c.agentSock, sock)
 	}
 	return agent.RequestAgentForwarding(s)
 }
