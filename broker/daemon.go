@@ -169,8 +169,9 @@ func (d *Daemon) end() {
 	d.mu.Unlock()
 }
 
-// requestTimeout bounds how long a client may take to send its request.
-const requestTimeout = 5 * time.Second
+// requestTimeout bounds how long a client may take to send its request
+// (a variable for tests).
+var requestTimeout = 5 * time.Second
 
 func (d *Daemon) handle(ctx context.Context, conn *net.UnixConn) {
 	defer conn.Close()
