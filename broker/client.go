@@ -31,9 +31,13 @@ type Client struct {
 	spawnMu sync.Mutex
 }
 
-// Running reports whether a broker's socket exists, without asking it
-// anything: the warm path's cheapest check.
+// Running reports whether a broker's socket exists in a directory only the
+// user controls, without asking it anything: the warm path's cheapest
+// check. The listener's identity is checked when a channel starts.
 func (c *Client) Running() bool {
+	if checkDir(filepath.Dir(c.Socket)) != "" {
+		return false
+	}
 	_, err := os.Stat(c.Socket)
 	return err == nil
 }
@@ -46,7 +50,7 @@ func (c *Client) Connect(ctx context.Context, vm, cfgPath string) error {
 	if err := c.ensure(); err != nil {
 		return &UnavailableError{Err: err}
 	}
-	rep, err := c.request(request{Op: "connect", VM: vm, SSHConfig: cfgPath}, 30*time.Second)
+	rep, err := c.request(request{Op: "connect", VM: vm, SSHConfig: cfgPath, State: string(c.State)}, 30*time.Second)
 	if err != nil {
 		return &UnavailableError{Err: fmt.Errorf("asking it to connect to %s: %w", vm, err)}
 	}
@@ -65,7 +69,7 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 // Channel returns a channel to vm relayed by the broker. Nothing is sent
 // until the channel starts; a broker that is gone then is a lost link.
 func (c *Client) Channel(vm, cfgPath string) sshx.Channel {
-	return &channel{sock: c.Socket, vm: vm, cfgPath: cfgPath}
+	return &channel{sock: c.Socket, state: string(c.State), vm: vm, cfgPath: cfgPath}
 }
 
 // Status asks a running broker what it knows; ok is false when no broker
@@ -94,9 +98,10 @@ func (c *Client) Stop() (int, error) {
 	return rep.PID, nil
 }
 
-// request sends one request and reads the reply.
+// request sends one request and reads the reply; nothing is sent to a
+// listener that is not the user's own (an *UntrustedError).
 func (c *Client) request(req request, timeout time.Duration) (reply, error) {
-	conn, err := net.DialTimeout("unix", c.Socket, timeout)
+	conn, err := dialTrusted(c.Socket, timeout)
 	if err != nil {
 		return reply{}, err
 	}
@@ -115,8 +120,12 @@ func (c *Client) request(req request, timeout time.Duration) (reply, error) {
 // ensure starts the broker when none answers. The broker's own lock keeps
 // it to one per user however many shells start one at once.
 func (c *Client) ensure() error {
-	if _, err := c.request(request{Op: "ping"}, time.Second); err == nil {
-		return nil
+	rep, err := c.request(request{Op: "ping"}, time.Second)
+	if err == nil {
+		return c.sameState(rep)
+	}
+	if errors.As(err, new(*UntrustedError)) {
+		return err
 	}
 	c.spawnMu.Lock()
 	defer c.spawnMu.Unlock()
@@ -127,7 +136,10 @@ func (c *Client) ensure() error {
 	for {
 		rep, err := c.request(request{Op: "ping"}, time.Second)
 		if err == nil && rep.OK {
-			return nil
+			return c.sameState(rep)
+		}
+		if errors.As(err, new(*UntrustedError)) {
+			return err
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the sysvm broker did not answer on %s: %v", c.Socket, err)
@@ -136,8 +148,19 @@ func (c *Client) ensure() error {
 	}
 }
 
+// sameState refuses a broker that keeps its pins and logs in another state
+// directory than this client's (started with another SYSVM_STATE_DIR).
+func (c *Client) sameState(rep reply) error {
+	if c.State == "" || rep.State == "" || rep.State == string(c.State) {
+		return nil
+	}
+	return fmt.Errorf("the broker on %s (pid %d) uses the state directory %s, not %s", c.Socket, rep.PID, rep.State, c.State)
+}
+
 // spawn starts `sysvm broker serve` in its own session, detached from the
-// terminal, with its output in the state directory's log.
+// terminal, with its output in the state directory's log. It names the
+// state directory and socket itself, so the broker never derives other
+// ones from its environment.
 func (c *Client) spawn() error {
 	if c.Self == "" {
 		return errors.New("no sysvm executable to start the broker with")
@@ -149,7 +172,11 @@ func (c *Client) spawn() error {
 	if err != nil {
 		return err
 	}
-	p, err := detach.Start([]string{c.Self, "broker", "serve"}, "/", filepath.Join(logs, "broker.log"), false)
+	argv := []string{c.Self, "broker", "serve", "--socket", c.Socket}
+	if c.State != "" {
+		argv = append(argv, "--state-dir", string(c.State))
+	}
+	p, err := detach.Start(argv, "/", filepath.Join(logs, "broker.log"), false)
 	if err != nil {
 		return err
 	}
@@ -160,7 +187,7 @@ func (c *Client) spawn() error {
 
 // channel is one session relayed by the broker process.
 type channel struct {
-	sock, vm, cfgPath string
+	sock, state, vm, cfgPath string
 
 	conn net.Conn
 	fw   *frameWriter
@@ -170,11 +197,11 @@ type channel struct {
 }
 
 func (ch *channel) Start(cmd string, pty *sshx.PTY, authSock string, stdout, stderr io.Writer) (io.WriteCloser, error) {
-	conn, err := net.DialTimeout("unix", ch.sock, 2*time.Second)
+	conn, err := dialTrusted(ch.sock, 2*time.Second)
 	if err != nil {
 		return nil, &sshx.LostError{Err: fmt.Errorf("the sysvm broker is gone: %w", err)}
 	}
-	req := request{Op: "session", VM: ch.vm, SSHConfig: ch.cfgPath, Command: cmd, AuthSock: authSock}
+	req := request{Op: "session", VM: ch.vm, SSHConfig: ch.cfgPath, State: ch.state, Command: cmd, AuthSock: authSock}
 	if pty != nil {
 		req.PTY = &ptyRequest{Term: pty.Term, Rows: pty.Rows, Cols: pty.Cols}
 	}

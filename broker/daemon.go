@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/sshx"
 	"github.com/sysvm/sysvm/state"
 )
@@ -51,17 +52,6 @@ type Daemon struct {
 	lastActive time.Time
 }
 
-// vmLink is the daemon's connection to one VM.
-type vmLink struct {
-	mu        sync.Mutex
-	client    *sshx.Client
-	cfgPath   string
-	cfgStamp  string
-	since     time.Time
-	clients   int
-	idleSince time.Time
-}
-
 // ErrDaemonRunning means another broker process holds the socket.
 var ErrDaemonRunning = errors.New("a sysvm broker is already running")
 
@@ -78,13 +68,12 @@ func SocketPath(getenv func(string) string, sd state.Dir) string {
 // Only one daemon runs per socket: a second one returns ErrDaemonRunning.
 func (d *Daemon) Serve(ctx context.Context) error {
 	dir := filepath.Dir(d.Socket)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+	_ = os.MkdirAll(dir, 0o700) // checkDir says what is wrong if it failed
+	if why := checkDir(dir); why != "" {
+		return hint.Wrap(fmt.Errorf("refusing to listen on %s: %s", d.Socket, why),
+			"point XDG_RUNTIME_DIR at a directory only you can use, or remove "+dir+" if it is a stale leftover of yours")
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return err
-	}
-	lockf, err := os.OpenFile(d.Socket+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	lockf, err := os.OpenFile(d.Socket+".lock", os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}
@@ -132,9 +121,9 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	for _, v := range d.vms {
-		if v.client != nil {
-			v.client.Close()
-		}
+		v.mu.Lock()
+		v.closeAll()
+		v.mu.Unlock()
 	}
 	d.mu.Unlock()
 	d.logf("broker exiting")
@@ -180,23 +169,36 @@ func (d *Daemon) end() {
 	d.mu.Unlock()
 }
 
+// requestTimeout bounds how long a client may take to send its request
+// (a variable for tests).
+var requestTimeout = 5 * time.Second
+
 func (d *Daemon) handle(ctx context.Context, conn *net.UnixConn) {
 	defer conn.Close()
-	d.begin()
-	defer d.end()
-	r := bufio.NewReaderSize(conn, 64<<10)
+	r := bufio.NewReaderSize(conn, maxRequest)
 	if uid, err := peerUID(conn); err != nil || uid != os.Getuid() {
 		_ = writeJSONLine(conn, reply{Error: "permission denied: the sysvm broker serves only its own user"})
 		d.logf("refused a connection from another user", "uid", uid, "err", err)
 		return
 	}
+	_ = conn.SetReadDeadline(time.Now().Add(requestTimeout))
 	var req request
-	if err := readJSONLine(r, &req); err != nil {
+	if err := readRequest(r, &req); err != nil {
+		d.logf("dropped a client", "err", err)
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	// A client counts as active from its request on, not while it is
+	// silent: a silent one must not keep the broker from idling out.
+	d.begin()
+	defer d.end()
+	if req.State != "" && req.State != string(d.State) {
+		_ = writeJSONLine(conn, reply{Error: fmt.Sprintf("this broker uses the state directory %s, not %s", d.State, req.State)})
 		return
 	}
 	switch req.Op {
 	case "ping":
-		_ = writeJSONLine(conn, reply{OK: true, PID: os.Getpid()})
+		_ = writeJSONLine(conn, reply{OK: true, PID: os.Getpid(), State: string(d.State)})
 	case "status":
 		_ = writeJSONLine(conn, reply{OK: true, PID: os.Getpid(), VMs: d.status()})
 	case "connect":
@@ -224,7 +226,7 @@ func errReply(err error) reply {
 	rep := reply{Error: err.Error(), Kind: sshx.KindOf(err)}
 	var hk *sshx.HostKeyChangedError
 	if errors.As(err, &hk) {
-		rep.Key = &hostKeyErr{VM: hk.VM, WantFP: hk.WantFP, GotFP: hk.GotFP}
+		rep.Key = &hostKeyErr{VM: hk.VM, WantFP: hk.WantFP, GotFP: hk.GotFP, Console: hk.Console}
 	}
 	return rep
 }
@@ -236,7 +238,7 @@ func (r reply) err() error {
 	}
 	var hk *sshx.HostKeyChangedError
 	if r.Key != nil {
-		hk = &sshx.HostKeyChangedError{VM: r.Key.VM, WantFP: r.Key.WantFP, GotFP: r.Key.GotFP}
+		hk = &sshx.HostKeyChangedError{VM: r.Key.VM, WantFP: r.Key.WantFP, GotFP: r.Key.GotFP, Console: r.Key.Console}
 	}
 	return sshx.Rebuild(r.Kind, r.Error, hk)
 }
@@ -249,8 +251,9 @@ func fileStamp(path string) string {
 	return fmt.Sprintf("%d-%d", st.ModTime().UnixNano(), st.Size())
 }
 
-// link returns a live connection to vm, dialing when there is none, when
-// it died, or when Lima rewrote ssh.config (a restart picks a new port).
+// link returns vm's connections with at least one live, dialing when there
+// is none, and closing them all when Lima rewrote ssh.config (a restart
+// picks a new port).
 func (d *Daemon) link(ctx context.Context, vm, cfgPath string) (*vmLink, error) {
 	d.mu.Lock()
 	v := d.vms[vm]
@@ -261,24 +264,17 @@ func (d *Daemon) link(ctx context.Context, vm, cfgPath string) (*vmLink, error) 
 	d.mu.Unlock()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	stamp := fileStamp(cfgPath)
-	if v.client != nil && v.client.Alive() && v.cfgPath == cfgPath && v.cfgStamp == stamp {
+	if stamp := fileStamp(cfgPath); v.cfgPath != cfgPath || v.cfgStamp != stamp {
+		v.closeAll()
+		v.cfgPath, v.cfgStamp = cfgPath, stamp
+	}
+	v.prune()
+	if len(v.conns) > 0 {
 		return v, nil
 	}
-	if v.client != nil {
-		v.client.Close()
-		v.client = nil
-	}
-	cfg, err := sshx.ReadConfig(cfgPath)
-	if err != nil {
+	if _, err := d.dial(ctx, v, vm); err != nil {
 		return nil, err
 	}
-	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: vm, HostKeys: d.State})
-	if err != nil {
-		return nil, err
-	}
-	v.client, v.cfgPath, v.cfgStamp, v.since = c, cfgPath, stamp, time.Now()
-	d.logf("connected", "vm", vm, "addr", cfg.Addr())
 	return v, nil
 }
 
@@ -295,10 +291,11 @@ func (d *Daemon) status() []VMStatus {
 		d.mu.Lock()
 		v := d.vms[n]
 		d.mu.Unlock()
+		connected, since := v.live()
 		v.mu.Lock()
-		s := VMStatus{VM: n, Connected: v.client != nil && v.client.Alive(), Clients: v.clients}
+		s := VMStatus{VM: n, Connected: connected, Clients: v.clients}
 		if s.Connected {
-			s.Since = v.since.Format(time.RFC3339)
+			s.Since = since.Format(time.RFC3339)
 		}
 		if v.clients == 0 && !v.idleSince.IsZero() {
 			s.IdleSince = v.idleSince.Format(time.RFC3339)
@@ -309,30 +306,15 @@ func (d *Daemon) status() []VMStatus {
 	return out
 }
 
-// session opens a channel on the VM's connection and relays it to the
-// client until the command ends or either side goes away.
+// session opens a channel to the VM and relays it to the client until the
+// command ends or either side goes away.
 func (d *Daemon) session(ctx context.Context, conn *net.UnixConn, r *bufio.Reader, req request) {
-	v, err := d.link(ctx, req.VM, req.SSHConfig)
-	var ch sshx.Channel
-	if err == nil {
-		v.mu.Lock()
-		c := v.client
-		v.mu.Unlock()
-		if ch, err = c.NewChannel(); err != nil {
-			// The connection died since the check: dial once more.
-			c.Close()
-			if v, err = d.link(ctx, req.VM, req.SSHConfig); err == nil {
-				v.mu.Lock()
-				c = v.client
-				v.mu.Unlock()
-				ch, err = c.NewChannel()
-			}
-		}
-	}
+	v, ch, release, err := d.channel(ctx, req.VM, req.SSHConfig, req.AuthSock)
 	if err != nil {
 		_ = writeJSONLine(conn, errReply(err))
 		return
 	}
+	defer release()
 	defer ch.Close()
 	v.mu.Lock()
 	v.clients++

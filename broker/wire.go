@@ -41,6 +41,9 @@ type request struct {
 	PTY *ptyRequest `json:"pty,omitempty"`
 	// AuthSock is the client's SSH agent, forwarded when set.
 	AuthSock string `json:"authSock,omitempty"`
+	// State is the client's state directory; the broker serves only
+	// clients of its own.
+	State string `json:"state,omitempty"`
 }
 
 type ptyRequest struct {
@@ -57,11 +60,13 @@ type reply struct {
 	Kind  sshx.Kind   `json:"kind,omitempty"` // which sshx error type to rebuild
 	VMs   []VMStatus  `json:"vms,omitempty"`
 	PID   int         `json:"pid,omitempty"`
+	State string      `json:"state,omitempty"` // the broker's state directory
 	Key   *hostKeyErr `json:"hostKey,omitempty"`
 }
 
 type hostKeyErr struct {
 	VM, WantFP, GotFP string
+	Console           bool `json:",omitempty"`
 }
 
 // VMStatus is what the broker knows about one VM's connection.
@@ -82,6 +87,22 @@ func writeJSONLine(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// maxRequest bounds a request line; the daemon's reader holds one whole.
+const maxRequest = 64 << 10
+
+// readRequest reads one request line of at most maxRequest bytes from r,
+// whose buffer must be maxRequest bytes.
+func readRequest(r *bufio.Reader, req *request) error {
+	line, err := r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("request line longer than %d bytes", maxRequest)
+	}
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(line, req)
 }
 
 func readJSONLine(r *bufio.Reader, v any) error {

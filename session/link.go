@@ -88,7 +88,11 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 			return nil, err
 		}
 		m.fallbackOnce.Do(func() {
-			if m.Log != nil {
+			switch {
+			case m.Log == nil:
+			case errors.As(err, new(*broker.UntrustedError)):
+				m.Log.Warn("broker socket refused; dialing the VM directly", "err", err)
+			default:
 				m.Log.Debug("broker unavailable; dialing directly", "err", err)
 			}
 		})
@@ -100,7 +104,7 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 	if m.Log != nil {
 		m.Log.Debug("ssh dial", "vm", inst.Name, "addr", cfg.Addr(), "user", cfg.User, "config", cfgPath)
 	}
-	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.VM.State})
+	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.VM.State, Console: filepath.Dir(cfgPath)})
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +131,10 @@ func (m *Manager) quickLink(ctx context.Context, dir string) (link, error) {
 func sshError(vmName string, err error) error {
 	switch sshx.KindOf(err) {
 	case sshx.KindHostKey:
+		var hk *sshx.HostKeyChangedError
+		if errors.As(err, &hk) && hk.Console {
+			return hint.Wrap(err, "something other than the VM answers on its SSH port: check `limactl list "+vmName+"` and what listens on that port")
+		}
 		return hint.Wrap(err, "if you recreated the VM outside sysvm, trust its new key: sysvm forget-host-key "+strings.TrimSuffix(vmName, project.VMSuffix),
 			"otherwise something else is answering on the VM's SSH port: check `limactl list "+vmName+"`")
 	case sshx.KindUnreachable:

@@ -37,6 +37,10 @@ type Status struct {
 	Lima string `json:"lima,omitempty"`
 	// Zellij is the zellij the VM runs, when the VM runs and has one.
 	Zellij *release.Zellij `json:"zellij,omitempty"`
+	// HostKeys says how the VM's SSH host key is checked: "console" (against
+	// the fingerprints its console printed at boot) or "first-use" (the
+	// image prints none: trusted on first use after each start by sysvm).
+	HostKeys string `json:"hostKeys,omitempty"`
 	// Broker is the broker process's connection to the VM, if it has one.
 	Broker *broker.VMStatus `json:"broker,omitempty"`
 }
@@ -58,6 +62,10 @@ func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.S
 		st.Changed = m.VM.Changed(p)
 		if inst.Status == lima.StatusRunning {
 			st.SSHConfig = inst.SSHConfigFile
+			st.HostKeys = "first-use"
+			if m.VM.HostKeysFromConsole(p.VM) {
+				st.HostKeys = "console"
+			}
 			st.Zellij, st.SessionState = m.sessionState(ctx, p, inst)
 		}
 	}

@@ -27,9 +27,15 @@ type HostKeyChangedError struct {
 	// pinned key and the presented one.
 	VM            string
 	WantFP, GotFP string
+	// Console is set when the key was checked against the fingerprints
+	// the guest printed on its console.
+	Console bool
 }
 
 func (e *HostKeyChangedError) Error() string {
+	if e.Console {
+		return fmt.Sprintf("the VM %s presented host key %s, which is not among the keys its console printed at boot: refusing to connect", e.VM, e.GotFP)
+	}
 	return fmt.Sprintf("the host key of VM %s has changed (pinned %s, now %s): refusing to connect", e.VM, e.WantFP, e.GotFP)
 }
 
@@ -38,6 +44,11 @@ type Options struct {
 	// VM names the pin in HostKeys.
 	VM       string
 	HostKeys HostKeys
+	// Console is the instance directory whose serial console log holds
+	// the host key fingerprints the guest printed at boot; when it shows
+	// any, only a key among them is accepted (and pinned). Empty: pins
+	// alone decide.
+	Console string
 	// Timeout bounds the TCP connect and the handshake (default 10s).
 	Timeout time.Duration
 	// KeepAlive is the interval between keepalives (default 3s); after
@@ -54,6 +65,7 @@ type Client struct {
 	dead   chan struct{}
 
 	agentOnce sync.Once
+	agentSock string
 	agentErr  error
 }
 
@@ -89,7 +101,7 @@ func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 	cc := &ssh.ClientConfig{
 		User:            cfg.User,
 		Auth:            auths,
-		HostKeyCallback: pinning(o.VM, o.HostKeys),
+		HostKeyCallback: pinning(o.VM, o.HostKeys, o.Console),
 		Timeout:         o.Timeout,
 	}
 	if len(cfg.Ciphers) > 0 {
@@ -125,16 +137,19 @@ func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 }
 
 // ForwardAgent forwards the SSH agent listening on sock on a session.
-// Agent channels opened by the VM are served from sock; Go's agent package
-// registers that handler once per connection, so the first session's
-// socket serves the connection.
+// The VM's agent channels name no session, so one connection serves one
+// agent: a session asking for another agent is refused (open another
+// connection for it).
 func (c *Client) ForwardAgent(s *ssh.Session, sock string) error {
 	if sock == "" {
 		return errors.New("ForwardAgent is set but SSH_AUTH_SOCK is not")
 	}
-	c.agentOnce.Do(func() { c.agentErr = agent.ForwardToRemote(c.Client, sock) })
+	c.agentOnce.Do(func() { c.agentSock, c.agentErr = sock, agent.ForwardToRemote(c.Client, sock) })
 	if c.agentErr != nil {
 		return c.agentErr
+	}
+	if c.agentSock != sock {
+		return fmt.Errorf("this connection forwards the agent at %s, not %s", c.agentSock, sock)
 	}
 	return agent.RequestAgentForwarding(s)
 }
@@ -204,7 +219,13 @@ type UnreachableError struct {
 func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Addr, e.Err) }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-func pinning(vm string, keys HostKeys) ssh.HostKeyCallback {
+// pinning accepts the pinned key of vm. Any other key, or the first one,
+// is accepted and pinned only if the guest printed its fingerprint on its
+// console in the current boot; when the console shows no fingerprints
+// (an image that prints none), the first key is pinned on trust and a
+// changed one refused. The console log is read only when the pin does not
+// match, so the warm path costs nothing more.
+func pinning(vm string, keys HostKeys, console string) ssh.HostKeyCallback {
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
 		if keys == nil {
 			return nil
@@ -214,19 +235,35 @@ func pinning(vm string, keys HostKeys) ssh.HostKeyCallback {
 		if err != nil {
 			return err
 		}
+		wantFP := "none"
+		if ok {
+			if want == got {
+				return nil
+			}
+			wantFP = "?"
+			if pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(want)); err == nil {
+				wantFP = ssh.FingerprintSHA256(pk)
+				if bytes.Equal(pk.Marshal(), key.Marshal()) {
+					return nil
+				}
+			}
+		}
+		gotFP := ssh.FingerprintSHA256(key)
+		if console != "" {
+			fps, err := ConsoleFingerprints(console)
+			if err != nil {
+				return err
+			}
+			if len(fps) > 0 {
+				if !fps[gotFP] {
+					return &HostKeyChangedError{VM: vm, WantFP: wantFP, GotFP: gotFP, Console: true}
+				}
+				return keys.PinHostKey(vm, got)
+			}
+		}
 		if !ok {
 			return keys.PinHostKey(vm, got)
 		}
-		if want == got {
-			return nil
-		}
-		wantFP := "?"
-		if pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(want)); err == nil {
-			wantFP = ssh.FingerprintSHA256(pk)
-			if bytes.Equal(pk.Marshal(), key.Marshal()) {
-				return nil
-			}
-		}
-		return &HostKeyChangedError{VM: vm, WantFP: wantFP, GotFP: ssh.FingerprintSHA256(key)}
+		return &HostKeyChangedError{VM: vm, WantFP: wantFP, GotFP: gotFP}
 	}
 }

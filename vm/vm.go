@@ -205,16 +205,22 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 			return nil, err
 		}
 		if err = m.start(ctx, p.VM, cfg.Path, "creating"); err == nil {
+			m.awaitHostKeys(ctx, p.VM, firstConsoleWait)
 			err = m.rememberCreated(p.VM, cfg.Path)
 		}
 	case inst.Status == lima.StatusStopped:
 		// Lima's guest makes new SSH host keys at every boot (cloud-init
-		// sees a new instance-id), so a start by sysvm re-pins, as a create
-		// does; a key that changes while the VM runs is still refused.
-		if err := m.State.UnpinHostKey(p.VM); err != nil {
+		// sees a new instance-id): the new key must be the one its console
+		// prints, or, for a guest that prints none, a start by sysvm
+		// re-pins, as a create does. A key that changes while the VM runs
+		// is refused either way.
+		var printed bool
+		if printed, err = m.beforeStart(p.VM); err != nil {
 			return nil, err
 		}
-		err = m.start(ctx, p.VM, "", "starting")
+		if err = m.start(ctx, p.VM, "", "starting"); err == nil && printed {
+			m.awaitHostKeys(ctx, p.VM, consoleWait)
+		}
 	case inst.Status == lima.StatusRunning:
 		err = m.waitReady(ctx, inst)
 	default:

@@ -237,13 +237,19 @@ func TestAttachGuards(t *testing.T) {
 	}
 }
 
+// An image that prints no host key fingerprints on its console: the key
+// is trusted on first use, and a changed one refused until forgotten.
 func TestHostKeyChangeRefused(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.Setenv(m.env...)
+			e.Setenv("FAKELIMA_NO_CONSOLE_KEYS=1")
 			dir := e.project("keys", "")
 			e.ok(dir, "up")
+			if r := e.ok(dir, "status"); !strings.Contains(r.Stdout, "trusted on first use") {
+				t.Errorf("status does not say the key is trusted on first use:\n%s", r.Stdout)
+			}
 			e.ok(dir, "shell", "--", "true") // pins the key
 			// The VM comes back with another host key (not recreated by sysvm).
 			e.MustLimactl("stop", "keys-dev")

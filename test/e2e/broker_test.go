@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -115,7 +116,7 @@ func TestBrokerReplacedAndRedials(t *testing.T) {
 		go func() { defer wg.Done(); e.run(dir, "shell", "--", "true") }()
 	}
 	wg.Wait()
-	out, _ := exec.Command("pgrep", "-f", "-x", e.sysvm+" broker serve").Output()
+	out, _ := exec.Command("pgrep", "-f", "^"+regexp.QuoteMeta(e.sysvm+" broker serve")).Output()
 	if n := len(strings.Fields(string(out))); n != 1 {
 		t.Errorf("%d brokers run after ten concurrent shells, want 1", n)
 	}

@@ -107,6 +107,9 @@ func (ha *hostAgent) run() int {
 	if err := ha.prepare(); err != nil {
 		return ha.shutdown([]string{err.Error()}, 1)
 	}
+	if err := ha.bootConsole(); err != nil {
+		return ha.shutdown([]string{err.Error()}, 1)
+	}
 	emit(haStatus{SSHLocalPort: ha.port})
 
 	if knobOn("FAKELIMA_START_FAIL", ha.name) {
@@ -128,6 +131,10 @@ func (ha *hostAgent) run() int {
 		}
 	}
 	if err := ha.startSSHD(); err != nil {
+		haLog("error", err.Error())
+		return ha.shutdown([]string{err.Error()}, 1)
+	}
+	if err := ha.printHostKeys(); err != nil {
 		haLog("error", err.Error())
 		return ha.shutdown([]string{err.Error()}, 1)
 	}
@@ -537,7 +544,7 @@ func (ha *hostAgent) sshdConfigText(limaHome, user string) (string, error) {
 		"AcceptEnv COLORTERM",
 		"SetEnv " + strings.Join(setenv, " "),
 		"LogLevel VERBOSE",
-		"MaxSessions 100",
+		"MaxSessions " + maxSessions(ha.name),
 		"MaxStartups 100:30:200",
 		"PrintMotd no",
 		"PrintLastLog no",

@@ -39,6 +39,9 @@
 // Guest SSH sessions get PATH, HOME=<user.home>, ZELLIJ_STANDIN_DIR,
 // FAKELIMA_INSTANCE, FAKELIMA_INSTANCE_DIR and the lima.yaml `env:` map via
 // sshd's SetEnv; their working directory is the user's passwd home.
+// Each start truncates serial.log (and an empty serialv.log) like QEMU; once
+// sshd listens, the console gets cloud-init's block of host key
+// fingerprints for the sshd's key, as a real guest prints at boot.
 //
 // Deliberate deviations (documented where implemented):
 //   - It never refuses root (CI runs as root).
@@ -68,6 +71,9 @@
 //	FAKELIMA_GUEST_PATH=...  PATH inside guest sessions (default
 //	                         <dir of this binary>/guest-bin:/usr/local/bin:/usr/bin:/bin)
 //	FAKELIMA_SSHD=/path      sshd binary (default /usr/sbin/sshd)
+//	FAKELIMA_NO_CONSOLE_KEYS=1  the guest prints no host key fingerprints on
+//	                         its console (serial.log)
+//	FAKELIMA_MAX_SESSIONS=10 sshd's MaxSessions (default 100)
 //
 // Every invocation except the internal hostagent appends its argv (joined by
 // spaces) to $LIMA_HOME/_fake/calls.log.

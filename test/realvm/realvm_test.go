@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/sysvm/sysvm/sshx"
 	"github.com/sysvm/sysvm/test/lab"
 	"github.com/sysvm/sysvm/test/term"
 	"github.com/sysvm/sysvm/zellij/release/releasetest"
@@ -176,8 +179,8 @@ func (r *rig) ok(args ...string) string {
 }
 
 type status struct {
-	Project, VM, State, SessionState string
-	SSHPort                          int `json:"sshPort"`
+	Project, VM, State, SessionState, HostKeys string
+	SSHPort                                    int `json:"sshPort"`
 }
 
 func (r *rig) status() status {
@@ -334,6 +337,22 @@ func TestScenario(t *testing.T) {
 		t.Errorf("after restart: %+v (old port %d): want Running on a new port", st, port1)
 	}
 
+	// The guest printed its host key fingerprints on its serial console
+	// (cloud-init's keys_to_console), so a restart made outside sysvm, with
+	// the new host keys of a new boot, needs no forget-host-key.
+	consoleKeys(t, r, "after a start by sysvm")
+	r.ok("limactl", "stop", vmName)
+	r.ok("limactl", "start", "--tty=false", vmName)
+	consoleKeys(t, r, "after limactl stop and start")
+	if out, errOut, code := r.run("sysvm", "shell", "--", "echo", "console-key-ok"); code != 0 || !strings.Contains(out, "console-key-ok") {
+		t.Errorf("sysvm shell after a restart outside sysvm: exit %d\n%s%s", code, out, errOut)
+	}
+	if pin, err := os.ReadFile(r.home + "/.local/state/sysvm/hostkeys/" + vmName); err != nil {
+		t.Errorf("no pin after the restart outside sysvm: %v", err)
+	} else if k, _, _, _, err := gossh.ParseAuthorizedKey(pin); err != nil || !consoleKeys(t, r, "for the pin")[gossh.FingerprintSHA256(k)] {
+		t.Errorf("the pinned key %q is not among the console's fingerprints (%v)", pin, err)
+	}
+
 	// Destroy: the VM is gone, the project's files are untouched, and the
 	// pinned host key is forgotten.
 	r.ok("sysvm", "destroy", "--yes")
@@ -361,6 +380,28 @@ func TestScenario(t *testing.T) {
 	if cold2 < cold {
 		coldUp = cold2
 	}
+}
+
+// consoleKeys returns the host key fingerprints the VM's serial console
+// shows for its current boot, failing the test when there are none, and
+// checks that status says keys are checked against them.
+func consoleKeys(t *testing.T, r *rig, when string) map[string]bool {
+	t.Helper()
+	// cloud-init prints them at the very end of the boot, just after Lima
+	// reports the VM running.
+	fps, err := sshx.ConsoleFingerprints(filepath.Join(limaHome, vmName))
+	for deadline := time.Now().Add(time.Minute); err == nil && len(fps) == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		fps, err = sshx.ConsoleFingerprints(filepath.Join(limaHome, vmName))
+	}
+	if err != nil || len(fps) == 0 {
+		b, _ := os.ReadFile(filepath.Join(limaHome, vmName, "serial.log"))
+		t.Errorf("%s: no host key fingerprints on the console (%v); end of serial.log:\n%s", when, err, tail(string(b)))
+	}
+	if st := r.status(); st.HostKeys != "console" {
+		t.Errorf("%s: status hostKeys = %q, want console", when, st.HostKeys)
+	}
+	return fps
 }
 
 // figures are the measurements of the run, printed at the end of each test.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/state"
 )
 
 func (a *App) cmdBroker() *cobra.Command {
@@ -18,6 +19,7 @@ func (a *App) cmdBroker() *cobra.Command {
 after a quiet period with no client (SYSVM_BROKER_IDLE, default 5m).
 SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 	}
+	var stateDir, socket string
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the broker in the foreground",
@@ -28,12 +30,18 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 				return err
 			}
 			sd := a.stateDir()
+			if stateDir != "" {
+				sd = state.Dir(stateDir)
+			}
 			if _, err := sd.MkdirAll(); err != nil {
 				return err
 			}
+			if socket == "" {
+				socket = broker.SocketPath(a.Getenv, sd)
+			}
 			d := &broker.Daemon{
 				State:  sd,
-				Socket: broker.SocketPath(a.Getenv, sd),
+				Socket: socket,
 				Idle:   idle,
 				Log:    slog.New(slog.NewTextHandler(a.ErrOut, nil)),
 			}
@@ -44,6 +52,10 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 			return err
 		},
 	}
+	// The client that starts the broker names both, so the broker never
+	// derives others from its own environment.
+	serve.Flags().StringVar(&stateDir, "state-dir", "", "sysvm's state directory (default: the environment's)")
+	serve.Flags().StringVar(&socket, "socket", "", "the socket to listen on (default: the environment's)")
 	client := func() *broker.Client {
 		return &broker.Client{Socket: broker.SocketPath(a.Getenv, a.stateDir())}
 	}

@@ -270,6 +270,12 @@ func (a *App) cmdStatus() *cobra.Command {
 				}
 				fmt.Fprintf(tw, "zellij\t%s %s (%s)\n", z.Version, z.Path, by)
 			}
+			switch st.HostKeys {
+			case "console":
+				fmt.Fprintf(tw, "host key\tchecked against the fingerprints on the VM's console\n")
+			case "first-use":
+				fmt.Fprintf(tw, "host key\ttrusted on first use: the image prints no fingerprints on its console\n")
+			}
 			if st.Lima != "" {
 				fmt.Fprintf(tw, "lima\t%s\n", st.Lima)
 			}

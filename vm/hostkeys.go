@@ -1,0 +1,60 @@
+package vm
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/sysvm/sysvm/sshx"
+)
+
+// Host keys: a guest that prints its host key fingerprints on its serial
+// console at boot (cloud-init does) has its key checked against them at
+// each connection, so its pin is kept across a start and replaced only by
+// a key the console shows. A guest that prints none gets today's rule: the
+// pin is dropped before a start by sysvm and the first key is trusted.
+
+// consoleWait bounds the wait, after a start, for fingerprints the last
+// boot printed (cloud-init prints them at the very end of the boot, just
+// after Lima reports the VM running); firstConsoleWait is the same for a
+// new VM, which may never print any.
+const (
+	consoleWait      = 30 * time.Second
+	firstConsoleWait = 5 * time.Second
+)
+
+// printsHostKeys reports whether vm's console shows host key fingerprints.
+func (m *Manager) printsHostKeys(vm string) bool {
+	fps, err := sshx.ConsoleFingerprints(filepath.Join(m.LimaHome, vm))
+	return err == nil && len(fps) > 0
+}
+
+// HostKeysFromConsole reports whether connections to vm check its host key
+// against the fingerprints its console printed at boot (else the key is
+// trusted on first use after each start by sysvm).
+func (m *Manager) HostKeysFromConsole(vm string) bool { return m.printsHostKeys(vm) }
+
+// beforeStart drops vm's pin unless its console printed fingerprints last
+// boot, and says whether it did. Called under the VM lock.
+func (m *Manager) beforeStart(vm string) (bool, error) {
+	if m.printsHostKeys(vm) {
+		return true, nil
+	}
+	return false, m.State.UnpinHostKey(vm)
+}
+
+// awaitHostKeys waits, after a start, until the console of the new boot
+// shows fingerprints, so that the first connection checks against them
+// rather than trusting the key. Lima truncates the console log at each
+// start, so what it shows then is the current boot's. Called under the VM
+// lock; a guest that prints none costs at most wait.
+func (m *Manager) awaitHostKeys(ctx context.Context, vm string, wait time.Duration) {
+	deadline := time.Now().Add(wait)
+	for !m.printsHostKeys(vm) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
