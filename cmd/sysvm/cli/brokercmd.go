@@ -15,7 +15,8 @@ func (a *App) cmdBroker() *cobra.Command {
 		Use:   "broker",
 		Short: "The per-user process that keeps one SSH connection per running VM",
 		Long: `sysvm starts the broker by itself on the first attach or shell; it exits
-after a quiet period with no client (SYSVM_BROKER_IDLE, default 5m).
+after a quiet period with no client (SYSVM_BROKER_IDLE, default 5m), but
+not while a VM with idle stop runs: the broker is what stops it.
 SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 	}
 	serve := &cobra.Command{
@@ -31,11 +32,16 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 			if _, err := sd.MkdirAll(); err != nil {
 				return err
 			}
+			stopper, err := a.idleStop()
+			if err != nil {
+				return err
+			}
 			d := &broker.Daemon{
-				State:  sd,
-				Socket: broker.SocketPath(a.Getenv, sd),
-				Idle:   idle,
-				Log:    slog.New(slog.NewTextHandler(a.ErrOut, nil)),
+				State:    sd,
+				Socket:   broker.SocketPath(a.Getenv, sd),
+				Idle:     idle,
+				Log:      slog.New(slog.NewTextHandler(a.ErrOut, nil)),
+				IdleStop: stopper,
 			}
 			err = d.Serve(cmd.Context())
 			if errors.Is(err, broker.ErrDaemonRunning) {
