@@ -182,18 +182,20 @@ func TestIdleStopNeverWithBusyGuest(t *testing.T) {
 func TestIdleStopKeepsWhatSysvmMustNotStop(t *testing.T) {
 	e := newIdleEnv(t)
 	dir := e.idleProject("kept")
+	e.ok(dir, "up")
+	e.ok(dir, "stop")
 
-	// `sysvm up --keep` keeps this run.
+	// A VM that sysvm did not start is not sysvm's to stop.
+	e.MustLimactl("start", "kept-dev")
+	e.ok(dir, "up") // makes sure a broker watches
+	e.stays(t, "kept-dev", hold)
+
+	// `sysvm up --keep` keeps the run it starts.
+	e.ok(dir, "stop")
 	e.ok(dir, "up", "--keep")
 	if _, idle := e.idleStatus(dir); !idle.Keep {
 		t.Errorf("status does not show the keep: %+v", idle)
 	}
-	e.stays(t, "kept-dev", hold)
-
-	// A VM that sysvm did not start is not sysvm's to stop.
-	e.ok(dir, "stop")
-	e.MustLimactl("start", "kept-dev")
-	e.ok(dir, "up") // makes sure a broker watches
 	e.stays(t, "kept-dev", hold)
 
 	// A new run started by sysvm without --keep is stopped again.
