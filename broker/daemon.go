@@ -10,8 +10,9 @@
 // length-prefixed frames. [Client] starts the process when none answers,
 // asks for connections, relays sessions and stops it.
 //
-// It never runs limactl, never reads a project, and never prints to a
-// terminal: its own output is its log.
+// It never runs limactl or reads a project itself (idle stop, idle.go, is
+// handed the VM lifecycle by its caller), and never prints to a terminal:
+// its own output is its log.
 package broker
 
 import (
