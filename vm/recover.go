@@ -108,7 +108,9 @@ func deadSockets(dir string) []string {
 // processes still runs, and never signals a process that is not the VM's
 // own. It returns the instance as Lima now sees it.
 func (m *Manager) recoverCrash(ctx context.Context, inst *lima.Instance) (*lima.Instance, error) {
-	if inst == nil || inst.Status == lima.StatusRunning {
+	if inst == nil || (inst.Status != lima.StatusStopped && inst.Status != lima.StatusBroken) || halfDeleted(inst) != nil {
+		// Running, or a state Lima's stop -f cannot mend (an unreadable
+		// lima.yaml): the usual errors explain those.
 		return inst, nil
 	}
 	pids := pidFiles(inst)
