@@ -10,8 +10,9 @@
 // length-prefixed frames. [Client] starts the process when none answers,
 // asks for connections, relays sessions and stops it.
 //
-// It never runs limactl, never reads a project, and never prints to a
-// terminal: its own output is its log.
+// It never runs limactl or reads a project itself (idle stop, idle.go, is
+// handed the VM lifecycle by its caller), and never prints to a terminal:
+// its own output is its log.
 package broker
 
 import (
@@ -44,6 +45,9 @@ type Daemon struct {
 	// Idle is how long the daemon stays with no client before it exits.
 	Idle time.Duration
 	Log  *slog.Logger
+	// IdleStop, when set, stops VMs nobody uses (idle.go); the daemon
+	// does not exit while it may yet stop one.
+	IdleStop *IdleStop
 
 	mu         sync.Mutex
 	stop       context.CancelFunc
@@ -106,6 +110,9 @@ func (d *Daemon) Serve(ctx context.Context) error {
 		l.Close()
 	}()
 	go d.idleWatch(ctx, cancel)
+	if d.IdleStop != nil {
+		go d.IdleStop.run(ctx, d)
+	}
 	d.logf("broker listening", "socket", d.Socket, "pid", os.Getpid(), "idle", d.Idle)
 	var wg sync.WaitGroup
 	for {
@@ -149,6 +156,7 @@ func (d *Daemon) idleWatch(ctx context.Context, stop func()) {
 		d.mu.Lock()
 		idle := d.active == 0 && time.Since(d.lastActive) >= d.Idle
 		d.mu.Unlock()
+		idle = idle && !d.IdleStop.Pending()
 		if idle {
 			stop()
 			return

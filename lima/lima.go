@@ -36,6 +36,12 @@ type Instance struct {
 	Dir           string `json:"dir"`
 	SSHLocalPort  int    `json:"sshLocalPort"`
 	SSHConfigFile string `json:"sshConfigFile"`
+	// VMType is the driver (qemu, vz); its pid file is Dir/<VMType>.pid.
+	VMType string `json:"vmType"`
+	// HostAgentPID and DriverPID are the live pids Lima read from the
+	// instance's pid files (0 when a file is missing or its pid is dead).
+	HostAgentPID int `json:"hostAgentPID,omitempty"`
+	DriverPID    int `json:"driverPID,omitempty"`
 	// Errors has one item per problem limactl found. The items carry no
 	// text in any version ({} up to 1.x, dropped by 2.x --json: Lima
 	// v2.0.0 cmd/limactl/list.go), so only the count is kept; Problems has

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sysvm/sysvm/project"
 	"gopkg.in/yaml.v3"
@@ -26,6 +27,9 @@ type Settings struct {
 	ForwardAgent bool
 	// Lima is merged over the generated config (from sysvm.yaml's `lima:`).
 	Lima *yaml.Node
+	// Idle is the idle stop period; 0 is off. It is no part of the Lima
+	// config: the broker process reads it from sysvm's record of the VM.
+	Idle time.Duration
 }
 
 // Port is one forwarded TCP port.
@@ -57,6 +61,8 @@ const (
 	EnvDisk   = "VM_DISK"
 	EnvPorts  = "VM_PORTS"
 	EnvImage  = "VM_IMAGE"
+	// EnvIdle is the user's idle stop period for every project.
+	EnvIdle = "SYSVM_IDLE_STOP"
 )
 
 // Resolve combines, highest first, the command-line overrides, the VM_*
@@ -104,7 +110,24 @@ func Resolve(p *project.Project, o Overrides, getenv func(string) string) (Setti
 		}
 		s.Ports = append(s.Ports, pt)
 	}
+	if s.Idle, err = ParseIdle(first(getenv(EnvIdle), f.Idle)); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+// ParseIdle reads an idle stop period: a Go duration of at least a second
+// ("30m", "1h30m"), or "off", "0" or "" for none.
+func ParseIdle(v string) (time.Duration, error) {
+	switch v = strings.TrimSpace(v); v {
+	case "", "0", "off":
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second {
+		return 0, fmt.Errorf("idle %q is not a period such as 30m or 1h, or off", v)
+	}
+	return d, nil
 }
 
 // ParsePort reads "PORT" or "HOST:GUEST".

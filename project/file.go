@@ -28,6 +28,9 @@ type File struct {
 	Layout string `yaml:"layout,omitempty"`
 	// ForwardAgent forwards the host's SSH agent into the VM.
 	ForwardAgent bool `yaml:"forwardAgent,omitempty"`
+	// Idle turns on idle stop: "30m" stops the VM after 30 minutes with no
+	// client and a quiet guest; "off" (or "0") turns it off.
+	Idle string `yaml:"idle,omitempty"`
 	// Zellij says which Zellij runs in the VM.
 	Zellij Zellij `yaml:"zellij,omitempty"`
 	// Lima is merged over the generated Lima config, key by key.

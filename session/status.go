@@ -43,6 +43,8 @@ type Status struct {
 	HostKeys string `json:"hostKeys,omitempty"`
 	// Broker is the broker process's connection to the VM, if it has one.
 	Broker *broker.VMStatus `json:"broker,omitempty"`
+	// Idle is the VM's idle stop.
+	Idle IdleStatus `json:"idle"`
 }
 
 // Status joins what sysvm knows of the project: its config, its VM, its
@@ -69,6 +71,7 @@ func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.S
 			st.Zellij, st.SessionState = m.sessionState(ctx, p, inst)
 		}
 	}
+	st.Idle = m.idleStatus(p.VM, st.State)
 	if m.Broker != nil {
 		if vms, ok := m.Broker.Status(); ok {
 			for i := range vms {

@@ -68,6 +68,9 @@ type Record struct {
 	Session string    `json:"session"`
 	Ports   []int     `json:"ports,omitempty"`
 	Updated time.Time `json:"updated"`
+	// Idle is the VM's idle stop: its period, and what sysvm knows of its
+	// run (see idle.go).
+	Idle
 }
 
 // Save writes the project's record.

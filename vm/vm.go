@@ -45,6 +45,9 @@ type Manager struct {
 	// StartTimeout bounds one `limactl start` (0: DefaultStartTimeout);
 	// sysvm kills limactl a little after.
 	StartTimeout time.Duration
+	// Keep marks the VM's run as one idle stop must leave alone
+	// (`sysvm up --keep`); it holds until the VM next stops.
+	Keep bool
 }
 
 // ErrInterrupted means the user pressed Ctrl-C while sysvm waited.
@@ -179,6 +182,9 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	if err != nil {
 		return nil, err
 	}
+	if inst, err = m.recoverCrash(ctx, inst); err != nil {
+		return nil, err
+	}
 	if inst != nil && inst.Status == lima.StatusBroken {
 		if inst, err = m.waitNotBroken(ctx, p.VM); err != nil {
 			return nil, err
@@ -189,13 +195,14 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 			return nil, err
 		}
 	}
-	if err := m.State.Save(state.Record{Name: p.Slug, Dir: p.Dir, VM: p.VM, Session: p.Session(), Ports: ports, Updated: time.Now()}); err != nil {
+	if err := m.saveRecord(p, ports, s); err != nil {
 		return nil, err
 	}
 	if inst != nil {
 		m.sayChanged(p)
 	}
 
+	started := inst == nil || inst.Status == lima.StatusStopped
 	switch {
 	case inst == nil && !create:
 		return nil, hint.Wrap(fmt.Errorf("%w: %s no longer exists (was it destroyed?)", ErrGone, p.VM), "sysvm attach  (creates it again)")
@@ -224,8 +231,7 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	case inst.Status == lima.StatusRunning:
 		err = m.waitReady(ctx, inst)
 	default:
-		err = hint.Wrap(fmt.Errorf("VM %s is in state %q", p.VM, inst.Status),
-			fmt.Sprintf("limactl stop -f %s && sysvm up", p.VM))
+		err = hint.Wrap(fmt.Errorf("VM %s is in state %q", p.VM, inst.Status), forceStopHint(inst, p.VM))
 	}
 	if err != nil {
 		return nil, err
@@ -240,6 +246,11 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		}
 		return nil, hint.Wrap(fmt.Errorf("VM %s is %s after start", p.VM, status),
 			fmt.Sprintf("limactl list %s", p.VM), fmt.Sprintf("see %s", filepath.Join(dir, "ha.stderr.log")))
+	}
+	if started {
+		if err := m.markStarted(inst); err != nil {
+			return nil, err
+		}
 	}
 	return inst, nil
 }
@@ -357,8 +368,7 @@ func (m *Manager) waitNotBroken(ctx context.Context, vm string) (*lima.Instance,
 			if err := halfDeleted(inst); err != nil {
 				return nil, err
 			}
-			return nil, hint.Wrap(fmt.Errorf("VM %s is Broken (its host agent or QEMU died)", vm),
-				fmt.Sprintf("limactl stop -f %s && sysvm up", vm))
+			return nil, hint.Wrap(fmt.Errorf("VM %s is Broken (its host agent or QEMU died)", vm), forceStopHint(inst, vm))
 		}
 		select {
 		case <-ctx.Done():
@@ -505,8 +515,7 @@ func (m *Manager) Stop(ctx context.Context, p *project.Project) (string, error) 
 	case inst.Status == lima.StatusStopped:
 		return "is already stopped", nil
 	case inst.Status != lima.StatusRunning:
-		return "", hint.Wrap(fmt.Errorf("VM %s is %s and cannot be stopped cleanly", p.VM, inst.Status),
-			fmt.Sprintf("limactl stop -f %s", p.VM))
+		return "", hint.Wrap(fmt.Errorf("VM %s is %s and cannot be stopped cleanly", p.VM, inst.Status), forceStopHint(inst, p.VM))
 	}
 	if err := m.Lima.Stop(ctx, p.VM, false); err != nil {
 		return "", hint.Wrap(err, fmt.Sprintf("limactl stop -f %s  (forces it off)", p.VM))

@@ -138,6 +138,9 @@ func (ha *hostAgent) run() int {
 		haLog("error", err.Error())
 		return ha.shutdown([]string{err.Error()}, 1)
 	}
+	stopStat := make(chan struct{})
+	defer close(stopStat)
+	go ha.keepGuestStat(stopStat)
 	if !knobOn("FAKELIMA_NO_CONTROLMASTER", ha.name) {
 		haLog("info", `Waiting for the essential requirement 2 of 2: "Explicitly start ssh ControlMaster"`)
 		if err := ha.startControlMaster(); err != nil {
@@ -514,6 +517,7 @@ func (ha *hostAgent) sshdConfigText(limaHome, user string) (string, error) {
 	env["ZELLIJ_STANDIN_DIR"] = ha.path(fnFakeGuestDir)
 	env["FAKELIMA_INSTANCE"] = ha.name
 	env["FAKELIMA_INSTANCE_DIR"] = ha.dir
+	env["SYSVM_GUEST_PROC"] = ha.guestProcDir()
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		if strings.ContainsAny(env[k], "\n\r") {

@@ -138,3 +138,23 @@ func WithEnv(kv string) []int {
 	}
 	return out
 }
+
+// CPUTicks returns the user and system CPU time pid has used, in clock
+// ticks (fields 14 and 15 of /proc/<pid>/stat); ok is false when it is gone.
+func CPUTicks(pid int) (utime, stime uint64, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+2:]))
+	if len(f) < 13 {
+		return 0, 0, false
+	}
+	u, err1 := strconv.ParseUint(f[11], 10, 64)
+	s, err2 := strconv.ParseUint(f[12], 10, 64)
+	return u, s, err1 == nil && err2 == nil
+}

@@ -352,6 +352,32 @@ func TestScenario(t *testing.T) {
 	} else if k, _, _, _, err := gossh.ParseAuthorizedKey(pin); err != nil || !consoleKeys(t, r, "for the pin")[gossh.FingerprintSHA256(k)] {
 		t.Errorf("the pinned key %q is not among the console's fingerprints (%v)", pin, err)
 	}
+	// A host crash: kill -9 QEMU and the host agent (their pids from the
+	// instance's pid files, as the test user), leaving the pid files and
+	// ha.sock behind. Attach recovers by itself and says so in one line.
+	var crashed []string
+	for _, f := range []string{"qemu.pid", "ha.pid"} {
+		b, err := os.ReadFile(filepath.Join(limaHome, vmName, f))
+		must(t, err)
+		crashed = append(crashed, strings.TrimSpace(string(b)))
+	}
+	r.ok(append([]string{"kill", "-9"}, crashed...)...)
+	for end := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		_, _, c1 := r.run("kill", "-0", crashed[0])
+		_, _, c2 := r.run("kill", "-0", crashed[1])
+		if c1 != 0 && c2 != 0 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("QEMU or the host agent survived kill -9: %v", crashed)
+		}
+	}
+	tm = r.attach(t)
+	if !strings.Contains(tm.Output(), "was not shut down cleanly") {
+		t.Errorf("attach after the crash did not say what it repaired:\n%s", tail(tm.Output()))
+	}
+	r.answer(tm, "cat from-guest.txt", "written-in-guest", time.Minute)
+	detach(t, tm)
 
 	// Destroy: the VM is gone, the project's files are untouched, and the
 	// pinned host key is forgotten.

@@ -52,6 +52,8 @@ type App struct {
 	Name    string
 
 	log *slog.Logger
+	// stateOverride is the state directory `broker serve --state-dir` names.
+	stateOverride state.Dir
 }
 
 // ExitError carries an exit status to Main without printing anything (the
@@ -201,7 +203,12 @@ func (a *App) stdinTTY() bool { return a.In != nil && term.IsTerminal(int(a.In.F
 
 func (a *App) limaHome() string { return lima.Home(a.Getenv) }
 
-func (a *App) stateDir() state.Dir { return state.Default(a.Getenv) }
+func (a *App) stateDir() state.Dir {
+	if a.stateOverride != "" {
+		return a.stateOverride
+	}
+	return state.Default(a.Getenv)
+}
 
 // durationEnv reads a duration setting from the environment: def when
 // unset, a usage error when it is not a positive duration.

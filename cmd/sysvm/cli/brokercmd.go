@@ -16,7 +16,8 @@ func (a *App) cmdBroker() *cobra.Command {
 		Use:   "broker",
 		Short: "The per-user process that keeps one SSH connection per running VM",
 		Long: `sysvm starts the broker by itself on the first attach or shell; it exits
-after a quiet period with no client (SYSVM_BROKER_IDLE, default 5m).
+after a quiet period with no client (SYSVM_BROKER_IDLE, default 5m), but
+not while a VM with idle stop runs: the broker is what stops it.
 SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 	}
 	var stateDir, socket string
@@ -29,21 +30,26 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 			if err != nil {
 				return err
 			}
-			sd := a.stateDir()
 			if stateDir != "" {
-				sd = state.Dir(stateDir)
+				a.stateOverride = state.Dir(stateDir)
 			}
+			sd := a.stateDir()
 			if _, err := sd.MkdirAll(); err != nil {
 				return err
 			}
 			if socket == "" {
 				socket = broker.SocketPath(a.Getenv, sd)
 			}
+			stopper, err := a.idleStop()
+			if err != nil {
+				return err
+			}
 			d := &broker.Daemon{
-				State:  sd,
-				Socket: socket,
-				Idle:   idle,
-				Log:    slog.New(slog.NewTextHandler(a.ErrOut, nil)),
+				State:    sd,
+				Socket:   socket,
+				Idle:     idle,
+				Log:      slog.New(slog.NewTextHandler(a.ErrOut, nil)),
+				IdleStop: stopper,
 			}
 			err = d.Serve(cmd.Context())
 			if errors.Is(err, broker.ErrDaemonRunning) {

@@ -32,6 +32,7 @@ func (a *App) settings(p *project.Project, o limaconfig.Overrides) (limaconfig.S
 	if err != nil {
 		return s, usageError{err}
 	}
+	a.idleSettings(&s)
 	return s, nil
 }
 
@@ -59,7 +60,7 @@ func (a *App) confirm(question, refusal, yesFlag string) (bool, error) {
 
 func (a *App) cmdUp() *cobra.Command {
 	var f vmFlags
-	var background, recreate, yes bool
+	var background, recreate, yes, keep bool
 	cmd := &cobra.Command{
 		Use:   "up [project|dir]",
 		Short: "Create the project's VM if needed and start it",
@@ -89,12 +90,16 @@ on a terminal). The project's files are never touched.`,
 				if a.Name != "" {
 					argv = append(argv, "--name", a.Name)
 				}
+				if keep {
+					argv = append(argv, "--keep")
+				}
 				logPath, err := v.UpBackground(p, s, argv)
 				if err == nil && !a.Quiet {
 					fmt.Fprintf(a.ErrOut, "sysvm: bringing %s up in the background (log: %s)\n", p.VM, logPath)
 				}
 				return err
 			}
+			v.Keep = keep
 			up := v.Up
 			if recreate {
 				if !yes {
@@ -114,6 +119,7 @@ on a terminal). The project's files are never touched.`,
 			if err != nil {
 				return err
 			}
+			a.startIdleBroker(s)
 			if !a.Quiet {
 				fmt.Fprintf(a.ErrOut, "sysvm: %s is %s (ssh port %d)\n", inst.Name, inst.Status, inst.SSHLocalPort)
 			}
@@ -125,6 +131,7 @@ on a terminal). The project's files are never touched.`,
 	fl.BoolVar(&background, "background", false, "start the VM fully detached and return at once; output goes to a log")
 	fl.BoolVar(&recreate, "recreate", false, "delete the VM and create it again with the current settings (the project's files are kept)")
 	fl.BoolVarP(&yes, "yes", "y", false, "with --recreate: do not ask for confirmation")
+	fl.BoolVar(&keep, "keep", false, "keep this run of the VM up: idle stop leaves it alone until it next stops")
 	return cmd
 }
 
@@ -282,6 +289,7 @@ func (a *App) cmdStatus() *cobra.Command {
 			if bs := st.Broker; bs != nil && bs.Connected {
 				fmt.Fprintf(tw, "broker\tconnected since %s, %d client(s) attached\n", bs.Since, bs.Clients)
 			}
+			printIdle(tw, st)
 			return tw.Flush()
 		},
 	}
