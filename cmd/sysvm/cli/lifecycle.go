@@ -98,7 +98,7 @@ on a terminal). The project's files are never touched.`,
 			up := v.Up
 			if recreate {
 				if !yes {
-					ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and create it again with the current settings? Everything inside it that is not in %s is lost.", p.VM, p.Dir),
+					ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and create it again with the current settings? Everything inside it that is not in %s is lost.", p.VM, shown(p.Dir)),
 						"recreate "+p.VM, "sysvm up --recreate --yes")
 					if err != nil {
 						return err
@@ -163,7 +163,7 @@ func (a *App) cmdDestroy() *cobra.Command {
 				return err
 			}
 			if !yes {
-				ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and everything inside it that is not in %s?", p.VM, p.Dir),
+				ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and everything inside it that is not in %s?", p.VM, shown(p.Dir)),
 					"delete "+p.VM, "sysvm destroy --yes")
 				if err != nil {
 					return err
@@ -182,7 +182,7 @@ func (a *App) cmdDestroy() *cobra.Command {
 				return err
 			}
 			if existed {
-				fmt.Fprintf(a.ErrOut, "sysvm: deleted %s; %s is untouched\n", p.VM, p.Dir)
+				fmt.Fprintf(a.ErrOut, "sysvm: deleted %s; %s is untouched\n", p.VM, shown(p.Dir))
 			} else {
 				fmt.Fprintf(a.ErrOut, "sysvm: %s does not exist; nothing to delete\n", p.VM)
 			}
@@ -244,7 +244,7 @@ func (a *App) cmdStatus() *cobra.Command {
 			}
 			tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "project\t%s\n", st.Project)
-			fmt.Fprintf(tw, "dir\t%s\n", st.Dir)
+			fmt.Fprintf(tw, "dir\t%s\n", shown(st.Dir))
 			fmt.Fprintf(tw, "vm\t%s (%s)\n", st.VM, st.State)
 			if st.SSHPort > 0 {
 				fmt.Fprintf(tw, "ssh\t127.0.0.1:%d\n", st.SSHPort)
@@ -304,7 +304,7 @@ func (a *App) cmdList() *cobra.Command {
 			tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROJECT\tVM\tSTATE\tDIR")
 			for _, e := range entries {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Project, e.VM, e.State, e.Dir)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Project, e.VM, e.State, shown(e.Dir))
 			}
 			return tw.Flush()
 		},
