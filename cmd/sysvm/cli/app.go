@@ -51,7 +51,9 @@ type App struct {
 	Quiet   bool
 	Name    string
 
-	log *slog.Logger
+	// askAllow lets the allow check ask on a terminal (attach does).
+	askAllow bool
+	log      *slog.Logger
 }
 
 // ExitError carries an exit status to Main without printing anything (the
@@ -148,7 +150,7 @@ exit status (attach, shell).`,
 		a.cmdAttach(), a.cmdShell(), a.cmdSessions(), a.cmdForgetHostKey(),
 		a.cmdHook(), a.cmdDirenvrc(), a.cmdDirenvExport(), a.cmdBroker(),
 		a.cmdVersion(),
-		a.cmdInit(),
+		a.cmdInit(), a.cmdAllow(),
 	)
 	return root
 }

@@ -40,6 +40,9 @@ missing lines are added to .gitignore, and with --force the lines that load
 			} else if err != nil {
 				return err
 			}
+			if err := a.allowInit(dir, tmpl, res); err != nil {
+				return err
+			}
 			if !a.Quiet {
 				a.printInit(dir, tmpl, res)
 			}
