@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -29,9 +30,9 @@ type File struct {
 	Sum string
 }
 
-// Files returns the project's files that need allowing: sysvm.yaml, the
-// Lima config unless sysvm generated it and nobody edited it since, and
-// the layout file. A project with none of them needs no allow.
+// Files returns the project's files that need allowing: sysvm.yaml unless
+// it sets nothing, the Lima config unless sysvm generated it and nobody
+// edited it since, and the layout file. A project with none of them needs no allow.
 func Files(p *project.Project) ([]File, error) {
 	var out []File
 	add := func(rel string, b []byte) {
@@ -46,6 +47,11 @@ func Files(p *project.Project) ([]File, error) {
 			return nil, fmt.Errorf("reading %s: %w", filepath.Join(p.Dir, rel), err)
 		}
 		if rel == project.LimaConfigPath && limaconfig.Unedited(b) {
+			continue
+		}
+		// A sysvm.yaml that sets nothing (empty, or comments only) only
+		// marks the project.
+		if rel == project.FileName && reflect.ValueOf(p.File).IsZero() {
 			continue
 		}
 		add(rel, b)

@@ -87,6 +87,12 @@ func TestWhichFilesNeedAllowing(t *testing.T) {
 		want  string // the files needing allow, comma-separated
 	}{
 		{"nothing: the first day just works", func(t *testing.T, dir string) {}, ""},
+		{"a sysvm.yaml that sets nothing", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "sysvm.yaml"), "# cpus: 4\n")
+		}, ""},
+		{"a sysvm.yaml that names the project", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "sysvm.yaml"), "name: other\n")
+		}, "sysvm.yaml"},
 		{"a Lima config sysvm generated", func(t *testing.T, dir string) {
 			gen, err := limaconfig.Generate(&project.Project{Dir: dir, Slug: "x", VM: "x-dev"}, limaconfig.Settings{}, limaconfig.ThisHost())
 			if err != nil {
