@@ -40,7 +40,7 @@ func Files(p *project.Project) ([]File, error) {
 		out = append(out, File{Rel: rel, Sum: hex.EncodeToString(sum[:])})
 	}
 	for _, rel := range []string{project.FileName, project.LimaConfigPath} {
-		b, err := os.ReadFile(filepath.Join(p.Dir, rel))
+		b, err := project.ReadSmall(filepath.Join(p.Dir, rel))
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		} else if err != nil {

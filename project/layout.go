@@ -3,7 +3,6 @@ package project
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,30 +61,17 @@ func (p *Project) ReadLayout() ([]byte, string, error) {
 			return nil, rel, fail("is reached through the symbolic link " + filepath.Join(p.Dir, d))
 		}
 	}
-	// O_NONBLOCK: opening a FIFO must not hang; it is refused below.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, syscall.ELOOP) {
+	b, err := readRegular(path, LayoutMax, syscall.O_NOFOLLOW)
+	switch {
+	case errors.Is(err, syscall.ELOOP):
 		return nil, rel, fail("is a symbolic link")
-	} else if err != nil {
+	case errors.Is(err, errNotRegular):
+		return nil, rel, fail("is not a regular file")
+	case errors.Is(err, errTooBig):
+		return nil, rel, fail("is too big")
+	case err != nil:
 		return nil, rel, hint.Wrap(fmt.Errorf("the layout %s cannot be read: %w", path, err),
 			"fix `layout:` in "+filepath.Join(p.Dir, FileName)+", or create the file")
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	switch {
-	case err != nil:
-		return nil, rel, fmt.Errorf("reading the layout %s: %w", path, err)
-	case !st.Mode().IsRegular():
-		return nil, rel, fail("is not a regular file (" + st.Mode().Type().String() + ")")
-	case st.Size() > LayoutMax:
-		return nil, rel, fail(fmt.Sprintf("is %d KiB", st.Size()>>10))
-	}
-	b, err := io.ReadAll(io.LimitReader(f, LayoutMax+1))
-	if err != nil {
-		return nil, rel, fmt.Errorf("reading the layout %s: %w", path, err)
-	}
-	if len(b) > LayoutMax {
-		return nil, rel, fail("grew past the limit while being read")
 	}
 	return b, rel, nil
 }

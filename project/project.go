@@ -162,7 +162,7 @@ func IsRoot(dir string) bool {
 
 // EnvrcUsesSysvm reports whether the .envrc at path has a `use sysvm` line.
 func EnvrcUsesSysvm(path string) bool {
-	b, err := os.ReadFile(path)
+	b, err := ReadSmall(path)
 	return err == nil && UsesSysvm(b)
 }
 
