@@ -101,7 +101,7 @@ func TestUnedited(t *testing.T) {
 		{"a value edited", strings.Replace(string(gen), "cpus: 4", "cpus: 8", 1), false},
 		{"a comment added", "# mine\n" + string(gen), false},
 		{"stamp removed", strings.TrimSuffix(string(gen), stampLine+"\n"), false},
-		{"stamp line edited", strings.Replace(string(gen), stampLine, stampLine[:len(stampLine)-1]+"0", 1), false},
+		{"stamp line edited", strings.Replace(string(gen), stampLine, stampLine[:len(stampLine)-1]+otherHex(stampLine[len(stampLine)-1]), 1), false},
 		{"no trailing newline", strings.TrimSuffix(string(gen), "\n"), false},
 		{"a file of the user's own", "vmType: qemu\n", false},
 		{"empty", "", false},
@@ -113,6 +113,14 @@ func TestUnedited(t *testing.T) {
 			}
 		})
 	}
+}
+
+// otherHex is a hex digit other than c.
+func otherHex(c byte) string {
+	if c == '0' {
+		return "1"
+	}
+	return "0"
 }
 
 // parsed is the part of a Lima config the tests read back.

@@ -55,7 +55,7 @@ func (z Zellij) NoInstall() bool { return z.Install != nil && !*z.Install }
 // ReadFile reads and parses a sysvm.yaml. A missing file is not an error:
 // it returns ok == false.
 func ReadFile(path string) (f File, ok bool, err error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadSmall(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return File{}, false, nil
 	} else if err != nil {

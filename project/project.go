@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/sysvm/sysvm/hint"
 )
 
 // FileName is the project's own, optional config file.
@@ -32,6 +34,9 @@ type Project struct {
 	File File
 	// HasFile reports whether sysvm.yaml exists.
 	HasFile bool
+	// Notes are one-line remarks about discovery (markers that were
+	// ignored) for the CLI to print once.
+	Notes []string
 }
 
 // Session returns the Zellij session name.
@@ -51,11 +56,33 @@ type Options struct {
 	Name string
 	// LimaHome is the resolved LIMA_HOME, needed for the socket-length budget.
 	LimaHome string
+	// Home is the user's home directory, where discovery of a project
+	// inside it stops; "" means no limit (see the rule in trust.go).
+	Home string
 }
 
-// Resolve returns the project for dir: the nearest directory upward that
-// holds sysvm.yaml, .lima/config.yaml or an .envrc saying `use sysvm`, or dir
-// itself when none does.
+// UntrustedError reports a starting directory that another user can change.
+type UntrustedError struct {
+	Path string
+	Why  string
+}
+
+func (e *UntrustedError) Error() string {
+	return fmt.Sprintf("%s %s, so it cannot be a project: another user could choose what sysvm runs", e.Path, e.Why)
+}
+
+// Hints says what to do instead.
+func (e *UntrustedError) Hints() []string {
+	return []string{"use a directory you own that only you can write, e.g. mkdir -p ~/projects/NAME"}
+}
+
+// Resolve returns the project for dir: the nearest trusted directory upward
+// that holds a trusted sysvm.yaml, .lima/config.yaml or an .envrc saying
+// `use sysvm`, or dir itself when none does. The walk stops at the first
+// directory the user does not own or others can write, and at opt.Home
+// when dir is inside it; markers owned by another user are ignored and
+// noted in Project.Notes. dir itself must be trusted, and a marker in it
+// that is not is an error when no project above takes over.
 func Resolve(dir string, opt Options) (*Project, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -72,11 +99,24 @@ func Resolve(dir string, opt Options) (*Project, error) {
 	if real, err := filepath.EvalSymlinks(abs); err == nil {
 		abs = real
 	}
-	root := FindRoot(abs)
+	t := userTrust(opt.Home)
+	if why := t.untrusted(abs); why != "" {
+		return nil, &UntrustedError{Path: abs, Why: why}
+	}
+	root, notes := t.findRoot(abs)
 	if root == "" {
 		root = abs
+		if _, ignored := t.isRoot(abs); len(ignored) > 0 {
+			return nil, hint.Wrap(fmt.Errorf("%s holds project files sysvm must not use: %s", abs, ignored[0]),
+				"remove the file, or use a directory of your own")
+		}
 	}
-	return Load(root, opt)
+	p, err := Load(root, opt)
+	if err != nil {
+		return nil, err
+	}
+	p.Notes = notes
+	return p, nil
 }
 
 // Load builds the project rooted exactly at dir (absolute).
@@ -102,37 +142,27 @@ func Load(dir string, opt Options) (*Project, error) {
 	return p, nil
 }
 
-// FindRoot walks up from dir (absolute) and returns the first directory that
-// marks a project, or "" when none does.
-func FindRoot(dir string) string {
-	for d := dir; ; {
-		if IsRoot(d) {
-			return d
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return ""
-		}
-		d = parent
-	}
+// FindRoot walks up from dir (absolute) by the discovery rule (see
+// Resolve), stopping at home when dir is inside it, and returns the
+// project directory, or "" when there is none.
+func FindRoot(dir, home string) string {
+	root, _ := userTrust(home).findRoot(dir)
+	return root
 }
 
 // useSysvmRE matches a `use sysvm` line in an .envrc.
 var useSysvmRE = regexp.MustCompile(`^\s*use\s+sysvm(\s|$)`)
 
-// IsRoot reports whether dir itself marks a project.
+// IsRoot reports whether dir itself holds a marker of a project that the
+// user trusts (owned by them, writable by no one else).
 func IsRoot(dir string) bool {
-	for _, f := range []string{FileName, LimaConfigPath} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			return true
-		}
-	}
-	return EnvrcUsesSysvm(filepath.Join(dir, ".envrc"))
+	ok, _ := userTrust("").isRoot(dir)
+	return ok
 }
 
 // EnvrcUsesSysvm reports whether the .envrc at path has a `use sysvm` line.
 func EnvrcUsesSysvm(path string) bool {
-	b, err := os.ReadFile(path)
+	b, err := ReadSmall(path)
 	return err == nil && UsesSysvm(b)
 }
 

@@ -103,8 +103,9 @@ env_args+=(SYSVM_ZELLIJ_URL="$(head -n 1 "$work/mirror.url")")
 cd "$demo"
 code=0
 if [[ $(id -un) == "$run_user" ]]; then
-	env "${env_args[@]}" sysvm attach || code=$?
+	# The demo's sysvm.yaml is this script's own: allow it (sysvm allow).
+	env "${env_args[@]}" sysvm allow && env "${env_args[@]}" sysvm attach || code=$?
 else
-	$sudo runuser -u "$run_user" -- env -i "${env_args[@]}" sh -c 'cd "$0" && exec sysvm attach' "$demo" || code=$?
+	$sudo runuser -u "$run_user" -- env -i "${env_args[@]}" sh -c 'cd "$0" && sysvm allow && exec sysvm attach' "$demo" || code=$?
 fi
 exit "$code"

@@ -84,26 +84,12 @@ type AttachOptions struct {
 	Reconnect time.Duration
 }
 
-// layout returns the project's layout: .sysvm/layout.kdl, else the file
-// sysvm.yaml names, else the embedded default.
+// layout returns the project's layout (see project.ReadLayout), else the
+// embedded default.
 func layout(p *project.Project) ([]byte, error) {
-	own := filepath.Join(p.Dir, ".sysvm", "layout.kdl")
-	if b, err := os.ReadFile(own); err == nil {
-		return b, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("reading %s: %w", own, err)
-	}
-	if name := p.File.Layout; name != "" {
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(p.Dir, name)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, hint.Wrap(fmt.Errorf("the layout %s named in sysvm.yaml cannot be read: %w", path, err),
-				"fix `layout:` in "+filepath.Join(p.Dir, project.FileName))
-		}
-		return b, nil
+	b, rel, err := p.ReadLayout()
+	if err != nil || rel != "" {
+		return b, err
 	}
 	return layouts.Default, nil
 }

@@ -1,7 +1,11 @@
 package shellhook
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -18,16 +22,33 @@ func LinkHelpers(dir, exe string) error {
 		if cur, err := os.Readlink(link); err == nil && cur == exe {
 			continue
 		}
-		tmp := link + ".tmp"
-		_ = os.Remove(tmp)
-		if err := os.Symlink(exe, tmp); err != nil {
+		tmp, err := tempSymlink(exe, link)
+		if err != nil {
 			return fmt.Errorf("creating helper %s: %w", link, err)
 		}
 		if err := os.Rename(tmp, link); err != nil {
+			os.Remove(tmp)
 			return fmt.Errorf("creating helper %s: %w", link, err)
 		}
 	}
 	return nil
+}
+
+// tempSymlink makes a symlink to target beside link under a name of its
+// own, so that two shells loading direnv at once never remove or rename
+// each other's link, and returns its path.
+func tempSymlink(target, link string) (string, error) {
+	for i := 0; ; i++ {
+		var r [8]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return "", err
+		}
+		tmp := filepath.Join(filepath.Dir(link), "."+filepath.Base(link)+"."+hex.EncodeToString(r[:])+".tmp")
+		err := os.Symlink(target, tmp)
+		if err == nil || !errors.Is(err, fs.ErrExist) || i == 9 {
+			return tmp, err
+		}
+	}
 }
 
 // InstallDirenvrc writes the direnv library text where direnv loads it

@@ -22,17 +22,31 @@ import (
 // Dir is sysvm's state directory.
 type Dir string
 
-// Default returns $SYSVM_STATE_DIR, else $XDG_STATE_HOME/sysvm, else
-// ~/.local/state/sysvm.
+// Default is [Resolve] for callers that checked it once before: "" when
+// it fails.
 func Default(getenv func(string) string) Dir {
+	d, _ := Resolve(getenv)
+	return d
+}
+
+// Resolve returns $SYSVM_STATE_DIR, else $XDG_STATE_HOME/sysvm, else
+// ~/.local/state/sysvm (see [Home]). It fails rather than return a relative
+// path.
+func Resolve(getenv func(string) string) (Dir, error) {
 	if d := getenv("SYSVM_STATE_DIR"); d != "" {
-		return Dir(d)
+		if !filepath.IsAbs(d) {
+			return "", hint.Wrap(fmt.Errorf("SYSVM_STATE_DIR=%q is not an absolute path", d), "set SYSVM_STATE_DIR to an absolute directory, or unset it")
+		}
+		return Dir(d), nil
 	}
 	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return Dir(filepath.Join(d, "sysvm"))
+		return Dir(filepath.Join(d, "sysvm")), nil
 	}
-	home, _ := os.UserHomeDir()
-	return Dir(filepath.Join(home, ".local", "state", "sysvm"))
+	home, err := Home(getenv)
+	if err != nil {
+		return "", err
+	}
+	return Dir(filepath.Join(home, ".local", "state", "sysvm")), nil
 }
 
 // Path joins elements under the state directory.

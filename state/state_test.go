@@ -2,6 +2,7 @@ package state
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"testing"
 	"time"
@@ -104,5 +105,49 @@ func TestHostKeys(t *testing.T) {
 	}
 	if err := d.UnpinHostKey("v"); err != nil {
 		t.Errorf("unpin twice: %v", err)
+	}
+}
+
+func TestResolveIsNeverRelative(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	u, err := user.Current()
+	if err != nil || !filepath.IsAbs(u.HomeDir) {
+		t.Skip("this user has no home in the password database")
+	}
+	tests := []struct {
+		name   string
+		getenv func(string) string
+		want   string // "" means an error
+	}{
+		{"HOME unset falls back to the passwd entry", env(), filepath.Join(u.HomeDir, ".local/state/sysvm")},
+		{"a relative HOME is not used", env("HOME", "rel"), filepath.Join(u.HomeDir, ".local/state/sysvm")},
+		{"HOME", env("HOME", "/h"), "/h/.local/state/sysvm"},
+		{"XDG_STATE_HOME", env("HOME", "/h", "XDG_STATE_HOME", "/s"), "/s/sysvm"},
+		{"a relative XDG_STATE_HOME is ignored", env("HOME", "/h", "XDG_STATE_HOME", "s"), "/h/.local/state/sysvm"},
+		{"SYSVM_STATE_DIR", env("SYSVM_STATE_DIR", "/x"), "/x"},
+		{"a relative SYSVM_STATE_DIR fails", env("SYSVM_STATE_DIR", "x"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Resolve(tt.getenv)
+			if tt.want == "" {
+				if err == nil {
+					t.Fatalf("Resolve = %q, want an error", d)
+				}
+				return
+			}
+			if err != nil || string(d) != tt.want {
+				t.Fatalf("Resolve = %q, %v; want %q", d, err, tt.want)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package templates
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/sysvm/sysvm/files"
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/project"
 )
 
@@ -157,10 +159,21 @@ func initFile(target string, want []byte, force bool) (action, detail string, er
 // appendLocked appends add(current contents) to the file at target while
 // holding an exclusive flock on it, so that concurrent appenders each see
 // the others' lines. It returns what it appended.
+//
+// A symbolic link is never followed: a committed .gitignore or .envrc
+// linking out of the project must not make init write elsewhere.
 func appendLocked(target string, add func(have []byte) []byte) ([]byte, error) {
-	f, err := os.OpenFile(target, os.O_RDWR|os.O_APPEND, 0)
-	if err != nil {
+	f, err := os.OpenFile(target, os.O_RDWR|os.O_APPEND|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		to, _ := os.Readlink(target)
+		return nil, hint.Wrap(fmt.Errorf("refusing to append to %s: it is a symbolic link (to %s), and sysvm init writes only the project's own files", target, to),
+			"add the lines to the file yourself, or replace the link with a file")
+	} else if err != nil {
 		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("refusing to append to %s: it is not a regular file", target)
 	}
 	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {

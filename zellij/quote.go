@@ -13,6 +13,9 @@ import (
 // characters whose meaning inside single quotes differs between those shells
 // (the quote itself, and the backslash, which fish treats as an escape) are
 // written outside the quotes in double quotes, where all of them agree.
+// It works on bytes, so a name that is not valid UTF-8 reaches the guest
+// as it is. A word is left bare only when every byte is plainly literal
+// in every shell: `=` is not (zsh expands a leading `=ls` to a path).
 func Quote(s string) string {
 	if s == "" {
 		return "''"
@@ -22,14 +25,14 @@ func Quote(s string) string {
 	}
 	var b strings.Builder
 	b.WriteByte('\'')
-	for _, r := range s {
-		switch r {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
 		case '\'':
 			b.WriteString(`'"'"'`)
 		case '\\':
 			b.WriteString(`'"\\"'`)
 		default:
-			b.WriteRune(r)
+			b.WriteByte(c)
 		}
 	}
 	b.WriteByte('\'')
@@ -37,10 +40,10 @@ func Quote(s string) string {
 }
 
 func isSafe(s string) bool {
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		case strings.ContainsRune("_@%+=:,./-", r):
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("_@%+:,./-", c) >= 0:
 		default:
 			return false
 		}

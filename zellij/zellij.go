@@ -27,9 +27,10 @@ func ListArgv(bin string) []string { return []string{bin, "list-sessions", "--no
 func DeleteArgv(bin, session string) []string { return []string{bin, "delete-session", session} }
 
 // stageScript writes stdin to the guest's cache as the session's layout
+// (through a temporary file of its own: two attaches may stage at once)
 // and prints its absolute path.
 const stageScript = `d="${XDG_CACHE_HOME:-$HOME/.cache}/sysvm/layouts"
-mkdir -p "$d" && cat >"$d/$1.kdl.tmp" && mv -f "$d/$1.kdl.tmp" "$d/$1.kdl" && printf '%s\n' "$d/$1.kdl"`
+mkdir -p "$d" && cat >"$d/$1.kdl.$$" && mv -f "$d/$1.kdl.$$" "$d/$1.kdl" && printf '%s\n' "$d/$1.kdl"`
 
 // StageLayoutArgv copies the layout (given on stdin) into the guest.
 func StageLayoutArgv(session string) []string {

@@ -27,6 +27,7 @@ func runInShell(t *testing.T, shell, line string) []string {
 var tricky = []string{
 	"plain", "", "with space", "it's", `dou"ble`, `back\slash`, `\\`, `$HOME`, "`id`", "$(id)",
 	"semi;colon", "a&b|c", "new\nline", "tab\there", "ümlaut ü", "*glob?", "~tilde", "-dash", "{a,b}", "#hash", "%pct",
+	"=ls", "a=b", "=", "bad \xff\xfe utf-8", "\xc3",
 }
 
 func TestQuoteInRealShells(t *testing.T) {

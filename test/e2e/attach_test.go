@@ -40,6 +40,7 @@ func (e *env) layoutProject(name string) string {
 	if err := os.WriteFile(filepath.Join(dir, ".sysvm", "layout.kdl"), []byte(testLayout), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
+	e.allow(dir)
 	return dir
 }
 
@@ -309,6 +310,7 @@ func TestZellijMissing(t *testing.T) {
 	dir := e.project("nozellij", "zellij:\n  install: false\n")
 	os.MkdirAll(filepath.Join(dir, ".sysvm"), 0o755)
 	os.WriteFile(filepath.Join(dir, ".sysvm", "layout.kdl"), []byte(testLayout), 0o644)
+	e.allow(dir)
 	c := e.cmd(dir, "attach")
 	tm := term.Start(t, c)
 	if code := tm.ExitCode(60 * time.Second); code != 1 {

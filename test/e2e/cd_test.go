@@ -166,6 +166,7 @@ func (e *env) direnvProject(name string) string {
 	os.MkdirAll(filepath.Join(dir, ".sysvm"), 0o755)
 	os.WriteFile(filepath.Join(dir, ".sysvm", "layout.kdl"), []byte(testLayout), 0o644)
 	os.WriteFile(filepath.Join(dir, ".envrc"), []byte("use sysvm\n"), 0o644)
+	e.allow(dir)
 	return dir
 }
 

@@ -30,6 +30,7 @@ func TestBadInput(t *testing.T) {
 		os.MkdirAll(filepath.Dir(path), 0o755)
 		broken := "vmType: qemu\ncpus: [2\nmemory: 4GiB\n"
 		os.WriteFile(path, []byte(broken), 0o644)
+		e.allow(dir)
 		r := e.run(dir, "up")
 		if r.ExitCode != 1 || !strings.Contains(r.Stderr, path) || !strings.Contains(r.Stderr, "line") {
 			t.Errorf("want the file and line named: %s", r)

@@ -220,6 +220,7 @@ func TestConfigCommandAndEditedConfig(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	edited := strings.Replace(string(b), "cpus: 4", "cpus: 1", 1)
 	os.WriteFile(path, []byte(edited), 0o644)
+	e.allow(dir)
 	if s := e.status(dir); !s.ConfigEdited {
 		t.Errorf("status does not report the edited config: %+v", s)
 	}

@@ -38,8 +38,9 @@ func newEnvTB(t testing.TB, opts ...lab.Option) *env {
 	return e
 }
 
-// project makes a project directory (with a sysvm.yaml marking it) and
-// returns its path.
+// project makes a project directory (with a sysvm.yaml marking it),
+// allows it as its user would, and returns its path. An invalid sysvm.yaml
+// cannot be allowed; it is left for the test to see fail.
 func (e *env) project(name, sysvmYAML string) string {
 	e.t.Helper()
 	dir := filepath.Join(e.Root, "p", name)
@@ -49,7 +50,14 @@ func (e *env) project(name, sysvmYAML string) string {
 	if err := os.WriteFile(filepath.Join(dir, "sysvm.yaml"), []byte(sysvmYAML), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
+	e.run(dir, "allow")
 	return dir
+}
+
+// allow runs `sysvm allow` in dir: the user allows the files they changed.
+func (e *env) allow(dir string) {
+	e.t.Helper()
+	e.ok(dir, "allow")
 }
 
 // cmd is sysvm with args, run in dir.

@@ -42,6 +42,7 @@ func TestSettingsTakeEffect(t *testing.T) {
 	}
 
 	os.WriteFile(filepath.Join(dir, "sysvm.yaml"), []byte("cpus: 3\nmemory: 3GiB\nports: [3123]\n"), 0o644)
+	e.allow(dir)
 	if out := e.ok(dir, "config").Stdout; !strings.Contains(out, "cpus: 3") || !strings.Contains(out, "memory: 3GiB") {
 		t.Fatalf("sysvm config does not show the new settings:\n%s", out)
 	}
@@ -85,6 +86,7 @@ func TestSettingsTakeEffect(t *testing.T) {
 	edited := strings.Replace(string(b), "cpus: 3", "cpus: 1 # mine", 1)
 	os.WriteFile(cfg, []byte(edited), 0o644)
 	os.WriteFile(filepath.Join(dir, "sysvm.yaml"), []byte("cpus: 4\n"), 0o644)
+	e.allow(dir)
 	r = e.ok(dir, "up")
 	if !strings.Contains(r.Stderr, "using your edited") {
 		t.Errorf("up does not say it uses the edited config:\n%s", r.Stderr)

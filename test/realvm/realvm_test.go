@@ -102,6 +102,7 @@ lima:
 	// default one opens an editor first).
 	r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", filepath.Join(projDir, ".sysvm"))
 	r.writeAsUser(filepath.Join(projDir, ".sysvm", "layout.kdl"), "layout {\n    tab name=\"main\" focus=true {\n        pane\n    }\n    tab name=\"edit\" {\n        pane\n    }\n}\n")
+	r.ok("sysvm", "allow", projDir)
 	t.Cleanup(func() {
 		r.run("limactl", "delete", "-f", vmName)
 		r.run("limactl", "delete", "-f", "raw")
@@ -618,6 +619,7 @@ func TestValidate(t *testing.T) {
 		dir := filepath.Join(filepath.Dir(projDir), strings.ReplaceAll(c.name, " ", "-"))
 		r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", dir)
 		r.writeAsUser(filepath.Join(dir, "sysvm.yaml"), c.yaml)
+		r.ok("sysvm", "allow", dir)
 		out := r.ok(append([]string{"sysvm", "config", dir}, c.args...)...)
 		file := filepath.Join(dir, "generated.yaml")
 		r.writeAsUser(file, out)

@@ -51,7 +51,9 @@ type App struct {
 	Quiet   bool
 	Name    string
 
-	log *slog.Logger
+	// askAllow lets the allow check ask on a terminal (attach does).
+	askAllow bool
+	log      *slog.Logger
 	// stateOverride is the state directory `broker serve --state-dir` names.
 	stateOverride state.Dir
 }
@@ -97,9 +99,9 @@ func (a *App) report(err error) int {
 	if errors.As(err, &ee) {
 		return ee.Code
 	}
-	fmt.Fprintf(a.ErrOut, "sysvm: error: %v\n", err)
+	fmt.Fprintf(a.ErrOut, "sysvm: error: %s\n", shown(err.Error()))
 	for _, s := range hint.Of(err) {
-		fmt.Fprintf(a.ErrOut, "sysvm: hint: %s\n", s)
+		fmt.Fprintf(a.ErrOut, "sysvm: hint: %s\n", shown(s))
 	}
 	var ue usageError
 	switch {
@@ -127,12 +129,15 @@ Exit codes: 0 success; 1 failure; 2 usage error; 130 interrupted;
 exit status (attach, shell).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelWarn
 			if a.Verbose || a.Getenv("SYSVM_DEBUG") != "" {
 				level = slog.LevelDebug
 			}
 			a.log = slog.New(slog.NewTextHandler(a.ErrOut, &slog.HandlerOptions{Level: level}))
+			// Every later state.Default is then absolute.
+			_, err := state.Resolve(a.Getenv)
+			return err
 		},
 	}
 	root.SetOut(a.Out)
@@ -147,7 +152,7 @@ exit status (attach, shell).`,
 		a.cmdAttach(), a.cmdShell(), a.cmdSessions(), a.cmdForgetHostKey(),
 		a.cmdHook(), a.cmdDirenvrc(), a.cmdDirenvExport(), a.cmdBroker(),
 		a.cmdVersion(),
-		a.cmdInit(),
+		a.cmdInit(), a.cmdAllow(),
 	)
 	return root
 }
@@ -290,9 +295,16 @@ func (a *App) project(args []string) (*project.Project, error) {
 	if len(args) > 0 {
 		arg = args[0]
 	}
-	return project.Lookup(arg, a.projectOptions(), a.stateDir().Known)
+	p, err := project.Lookup(arg, a.projectOptions(), a.stateDir().Known)
+	if err == nil {
+		for _, n := range p.Notes {
+			fmt.Fprintf(a.ErrOut, "sysvm: note: %s\n", shown(n))
+		}
+	}
+	return p, err
 }
 
 func (a *App) projectOptions() project.Options {
-	return project.Options{Name: a.Name, LimaHome: a.limaHome()}
+	home, _ := state.Home(a.Getenv)
+	return project.Options{Name: a.Name, LimaHome: a.limaHome(), Home: home}
 }

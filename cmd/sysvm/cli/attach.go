@@ -34,6 +34,7 @@ for up to SYSVM_RECONNECT_TIMEOUT (default 10m).`,
 				return hint.Wrap(errors.New("attach needs a terminal on stdin and stdout"),
 					"sysvm shell -- COMMAND  (runs a command without a terminal)")
 			}
+			a.askAllow = true
 			p, s, err := a.projectSettings(args, limaconfig.Overrides{})
 			if err != nil {
 				return err

@@ -40,6 +40,9 @@ missing lines are added to .gitignore, and with --force the lines that load
 			} else if err != nil {
 				return err
 			}
+			if err := a.allowInit(dir, tmpl, res); err != nil {
+				return err
+			}
 			if !a.Quiet {
 				a.printInit(dir, tmpl, res)
 			}
@@ -58,7 +61,7 @@ func (a *App) printInit(dir, tmpl string, res []templates.Result) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		where = abs
 	}
-	fmt.Fprintf(w, "sysvm init: template %s in %s\n", tmpl, where)
+	fmt.Fprintf(w, "sysvm init: template %s in %s\n", tmpl, shown(where))
 	var envrcSkipped, flake bool
 	for _, r := range res {
 		line := fmt.Sprintf("  %-9s %s", r.Action, r.Path)

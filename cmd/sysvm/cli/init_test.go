@@ -36,7 +36,13 @@ func runInit(t *testing.T, args ...string) (int, string) {
 		t.Fatal(err)
 	}
 	defer errf.Close()
-	app := &App{Out: &out, ErrOut: errf, Getenv: func(string) string { return "" }}
+	stateDir := t.TempDir()
+	app := &App{Out: &out, ErrOut: errf, Getenv: func(k string) string {
+		if k == "SYSVM_STATE_DIR" {
+			return stateDir
+		}
+		return ""
+	}}
 	code := app.Run(args)
 	stderr, _ := os.ReadFile(errf.Name())
 	if code != 0 {

@@ -2,14 +2,17 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/sysvm/sysvm/allow"
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/session"
 )
 
 // vmFlags are the VM settings accepted on the command line.
@@ -36,14 +39,38 @@ func (a *App) settings(p *project.Project, o limaconfig.Overrides) (limaconfig.S
 	return s, nil
 }
 
-// projectSettings resolves the command's project and its settings.
+// projectSettings resolves the command's project and its settings, once
+// the user has allowed the project's files (see package allow).
 func (a *App) projectSettings(args []string, o limaconfig.Overrides) (*project.Project, limaconfig.Settings, error) {
 	p, err := a.project(args)
 	if err != nil {
 		return nil, limaconfig.Settings{}, err
 	}
+	if err := a.allowed(p); err != nil {
+		return nil, limaconfig.Settings{}, err
+	}
 	s, err := a.settings(p, o)
 	return p, s, err
+}
+
+// notAllowedFiles names the files an allow.Check error found new or
+// changed; an error of another kind is named as it is.
+func notAllowedFiles(err error) []string {
+	var na *allow.NotAllowedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &na):
+		var out []string
+		for _, f := range na.New {
+			out = append(out, f+" (new)")
+		}
+		for _, f := range na.Changed {
+			out = append(out, f+" (changed)")
+		}
+		return out
+	}
+	return []string{shown(err.Error())}
 }
 
 // confirm asks a yes/no question on the terminal; without one it refuses
@@ -103,7 +130,7 @@ on a terminal). The project's files are never touched.`,
 			up := v.Up
 			if recreate {
 				if !yes {
-					ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and create it again with the current settings? Everything inside it that is not in %s is lost.", p.VM, p.Dir),
+					ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and create it again with the current settings? Everything inside it that is not in %s is lost.", p.VM, shown(p.Dir)),
 						"recreate "+p.VM, "sysvm up --recreate --yes")
 					if err != nil {
 						return err
@@ -170,7 +197,7 @@ func (a *App) cmdDestroy() *cobra.Command {
 				return err
 			}
 			if !yes {
-				ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and everything inside it that is not in %s?", p.VM, p.Dir),
+				ok, err := a.confirm(fmt.Sprintf("Delete the VM %s and everything inside it that is not in %s?", p.VM, shown(p.Dir)),
 					"delete "+p.VM, "sysvm destroy --yes")
 				if err != nil {
 					return err
@@ -189,7 +216,7 @@ func (a *App) cmdDestroy() *cobra.Command {
 				return err
 			}
 			if existed {
-				fmt.Fprintf(a.ErrOut, "sysvm: deleted %s; %s is untouched\n", p.VM, p.Dir)
+				fmt.Fprintf(a.ErrOut, "sysvm: deleted %s; %s is untouched\n", p.VM, shown(p.Dir))
 			} else {
 				fmt.Fprintf(a.ErrOut, "sysvm: %s does not exist; nothing to delete\n", p.VM)
 			}
@@ -234,7 +261,14 @@ func (a *App) cmdStatus() *cobra.Command {
 		Short: "Show the project, its VM and its session",
 		Args:  maxOneArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, s, err := a.projectSettings(args, limaconfig.Overrides{})
+			// Status shows what a project would do without doing it, so
+			// files not allowed yet are named rather than refused.
+			p, err := a.project(args)
+			if err != nil {
+				return err
+			}
+			notAllowed := notAllowedFiles(allow.Check(a.stateDir(), p))
+			s, err := a.settings(p, limaconfig.Overrides{})
 			if err != nil {
 				return err
 			}
@@ -247,11 +281,17 @@ func (a *App) cmdStatus() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return writeJSON(a.Out, st)
+				return writeJSON(a.Out, struct {
+					session.Status
+					NotAllowed []string `json:"notAllowed,omitempty"`
+				}{st, notAllowed})
 			}
 			tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "project\t%s\n", st.Project)
-			fmt.Fprintf(tw, "dir\t%s\n", st.Dir)
+			fmt.Fprintf(tw, "dir\t%s\n", shown(st.Dir))
+			if len(notAllowed) > 0 {
+				fmt.Fprintf(tw, "allowed\tno: %s (read them, then: sysvm allow)\n", strings.Join(notAllowed, ", "))
+			}
 			fmt.Fprintf(tw, "vm\t%s (%s)\n", st.VM, st.State)
 			if st.SSHPort > 0 {
 				fmt.Fprintf(tw, "ssh\t127.0.0.1:%d\n", st.SSHPort)
@@ -318,7 +358,7 @@ func (a *App) cmdList() *cobra.Command {
 			tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROJECT\tVM\tSTATE\tDIR")
 			for _, e := range entries {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Project, e.VM, e.State, e.Dir)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Project, e.VM, e.State, shown(e.Dir))
 			}
 			return tw.Flush()
 		},

@@ -1,0 +1,231 @@
+// Package allow is sysvm's allow step, like `direnv allow`: it records, in
+// sysvm's state directory, a hash of each project file that steers what
+// sysvm does (sysvm.yaml, an edited .lima/config.yaml, the layout), and
+// says which of them changed since the user allowed them. It owns those
+// records only: it never prints and never asks.
+package allow
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/sysvm/sysvm/limaconfig"
+	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/state"
+)
+
+// File is one project file that needs allowing, as it is now.
+type File struct {
+	// Rel is the path relative to the project directory.
+	Rel string
+	// Sum is the SHA-256 of its contents, in hex.
+	Sum string
+}
+
+// Files returns the project's files that need allowing: sysvm.yaml unless
+// it sets nothing, the Lima config unless sysvm generated it and nobody
+// edited it since, and the layout file. A project with none of them needs no allow.
+func Files(p *project.Project) ([]File, error) {
+	var out []File
+	add := func(rel string, b []byte) {
+		sum := sha256.Sum256(b)
+		out = append(out, File{Rel: rel, Sum: hex.EncodeToString(sum[:])})
+	}
+	for _, rel := range []string{project.FileName, project.LimaConfigPath} {
+		b, err := project.ReadSmall(filepath.Join(p.Dir, rel))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", filepath.Join(p.Dir, rel), err)
+		}
+		if rel == project.LimaConfigPath && limaconfig.Unedited(b) {
+			continue
+		}
+		// A sysvm.yaml that sets nothing (empty, or comments only) only
+		// marks the project.
+		if rel == project.FileName && reflect.ValueOf(p.File).IsZero() {
+			continue
+		}
+		add(rel, b)
+	}
+	b, rel, err := p.ReadLayout()
+	if err != nil {
+		return nil, err
+	}
+	if rel != "" {
+		add(rel, b)
+	}
+	return out, nil
+}
+
+// record is what the state directory keeps per project.
+type record struct {
+	Dir   string            `json:"dir"`
+	Files map[string]string `json:"files"`
+}
+
+func recordPath(sd state.Dir, dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return sd.Path("allowed", hex.EncodeToString(sum[:16])+".json")
+}
+
+func load(sd state.Dir, dir string) record {
+	r := record{Dir: dir, Files: map[string]string{}}
+	b, err := os.ReadFile(recordPath(sd, dir))
+	if err != nil {
+		return r
+	}
+	var have record
+	if json.Unmarshal(b, &have) == nil && have.Dir == dir && have.Files != nil {
+		return have
+	}
+	return r
+}
+
+// NotAllowedError lists the project files that are new or changed since
+// the user last allowed them, and what they make sysvm do beyond the
+// project.
+type NotAllowedError struct {
+	Dir string
+	// New are files never allowed; Changed, files changed since.
+	New, Changed []string
+	// Reach lists the settings that reach beyond the project.
+	Reach []string
+}
+
+func (e *NotAllowedError) Error() string {
+	var parts []string
+	if len(e.New) > 0 {
+		parts = append(parts, strings.Join(e.New, ", ")+" not allowed yet")
+	}
+	if len(e.Changed) > 0 {
+		parts = append(parts, strings.Join(e.Changed, ", ")+" changed since you allowed it")
+	}
+	msg := fmt.Sprintf("%s: %s; sysvm uses a project's files only once you allow them", e.Dir, strings.Join(parts, "; "))
+	if len(e.Reach) > 0 {
+		msg += "\nthey ask for:\n  " + strings.Join(e.Reach, "\n  ")
+	}
+	return msg
+}
+
+// Hints says how to allow the files.
+func (e *NotAllowedError) Hints() []string {
+	return []string{"read them, then: sysvm allow " + e.Dir}
+}
+
+// Check returns a *NotAllowedError when a file of p that needs allowing
+// (see Files) is new or changed since the user allowed it, else nil.
+func Check(sd state.Dir, p *project.Project) error {
+	fs, err := Files(p)
+	if err != nil {
+		return err
+	}
+	r := load(sd, p.Dir)
+	e := &NotAllowedError{Dir: p.Dir}
+	for _, f := range fs {
+		switch sum, ok := r.Files[f.Rel]; {
+		case !ok:
+			e.New = append(e.New, f.Rel)
+		case sum != f.Sum:
+			e.Changed = append(e.Changed, f.Rel)
+		}
+	}
+	if len(e.New)+len(e.Changed) == 0 {
+		return nil
+	}
+	e.Reach = Reach(p, fs)
+	return e
+}
+
+// Allow records the project's files as they are now (see Files) and
+// returns them; files that no longer exist are dropped from the record.
+func Allow(sd state.Dir, p *project.Project) ([]File, error) {
+	fs, err := Files(p)
+	if err != nil {
+		return nil, err
+	}
+	r := record{Dir: p.Dir, Files: map[string]string{}}
+	for _, f := range fs {
+		r.Files[f.Rel] = f.Sum
+	}
+	return fs, save(sd, r)
+}
+
+// Contents records the given contents of files of the project in dir as
+// allowed, keeping what was allowed before: `sysvm init` allows the files
+// it has just written.
+func Contents(sd state.Dir, dir string, files map[string][]byte) error {
+	r := load(sd, dir)
+	for rel, b := range files {
+		sum := sha256.Sum256(b)
+		r.Files[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+	}
+	return save(sd, r)
+}
+
+func save(sd state.Dir, r record) error {
+	if _, err := sd.MkdirAll("allowed"); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFile(recordPath(sd, r.Dir), append(b, '\n')); err != nil {
+		return fmt.Errorf("recording what you allowed in %s: %w", r.Dir, err)
+	}
+	return nil
+}
+
+// Reach lists, in words, what the project's files make sysvm do beyond
+// the project directory: the settings a user should read before allowing.
+func Reach(p *project.Project, fs []File) []string {
+	f := p.File
+	var out []string
+	if f.ForwardAgent {
+		out = append(out, "forwardAgent: your SSH agent is usable inside the VM while you are attached")
+	}
+	if f.Provision != "" {
+		out = append(out, "provision: a script run as root in the VM at every boot")
+	}
+	if f.Image != "" {
+		out = append(out, "image: "+f.Image)
+	}
+	if f.Zellij.URL != "" {
+		out = append(out, "zellij.url: Zellij downloaded from "+f.Zellij.URL)
+	}
+	if f.Zellij.Path != "" {
+		out = append(out, "zellij.path: the VM's "+f.Zellij.Path+" runs as your session")
+	}
+	if keys := limaKeys(f); len(keys) > 0 {
+		out = append(out, "lima: "+strings.Join(keys, ", ")+" (Lima settings: mounts of host directories, copyToHost, provision scripts, port forwards ...)")
+	}
+	for _, fl := range fs {
+		switch fl.Rel {
+		case project.LimaConfigPath:
+			out = append(out, project.LimaConfigPath+": your own Lima config, used as it is (its mounts, provision scripts and copies to the host)")
+		case project.FileName:
+		default:
+			out = append(out, fl.Rel+": a Zellij layout (it runs the commands it names in the VM)")
+		}
+	}
+	return out
+}
+
+// limaKeys returns the top-level keys under `lima:`, sorted.
+func limaKeys(f project.File) []string {
+	var keys []string
+	for i := 0; i+1 < len(f.Lima.Content); i += 2 {
+		keys = append(keys, f.Lima.Content[i].Value)
+	}
+	sort.Strings(keys)
+	return keys
+}
