@@ -31,6 +31,7 @@ func (e *env) idleProject(name string) string {
 	if err := os.WriteFile(filepath.Join(dir, "sysvm.yaml"), []byte("idle: 3s\n"), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
+	e.allow(dir)
 	return dir
 }
 

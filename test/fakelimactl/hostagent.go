@@ -342,7 +342,14 @@ func (ha *hostAgent) startControlMaster() error {
 func (ha *hostAgent) shutdown(errs []string, code int) int {
 	haLog("info", "Shutting down the host agent")
 	// Powering the VM off: everything in the hostagent's subtree (sshd, its
-	// sessions, and guest daemons reparented to us as subreaper).
+	// sessions, and guest daemons reparented to us as subreaper). sshd and
+	// its connections go first, as the network does when a VM powers off:
+	// a session must see its link drop, never a clean exit status relayed
+	// by an sshd that outlived the guest's processes.
+	if ha.sshd != nil && ha.sshd.Process != nil {
+		sshd := ha.sshd.Process.Pid
+		killAll(syscall.SIGKILL, append([]int{sshd}, procs.Descendants(sshd)...))
+	}
 	killAll(syscall.SIGKILL, procs.Descendants(os.Getpid()))
 	if ha.sshd != nil && !ha.sshdReaped {
 		<-ha.sshdDone
