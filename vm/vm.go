@@ -308,7 +308,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string) error {
 	}
 	stop()
 	var ce *lima.CommandError
-	if errors.As(err, &ce) && strings.HasPrefix(ce.Reason(), "degraded") {
+	if errors.As(err, &ce) && startedDegraded(filepath.Join(m.LimaHome, vm, "ha.stdout.log")) {
 		// Lima started the VM but a non-essential part (the guest agent,
 		// a probe) is not up: the VM runs and SSH works. Say so, go on.
 		m.Progress.Say("warning: %s started degraded: %s", vm, ce.Reason())
@@ -403,6 +403,34 @@ func (m *Manager) waitReady(ctx context.Context, inst *lima.Instance) error {
 	return nil
 }
 
+// haEvent is the part of a host agent event (ha.stdout.log, one JSON
+// object per line) sysvm reads.
+type haEvent struct {
+	Status struct {
+		Running  bool `json:"running"`
+		Degraded bool `json:"degraded"`
+		Exiting  bool `json:"exiting"`
+	} `json:"status"`
+}
+
+// startedDegraded reports whether the host agent's last event says the VM
+// runs degraded: the structured answer behind `limactl start`'s exit 1
+// with "degraded, status=…", whose wording sysvm does not rely on.
+func startedDegraded(events string) bool {
+	b, err := os.ReadFile(events)
+	if err != nil {
+		return false
+	}
+	var last haEvent
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var ev haEvent
+		if json.Unmarshal(line, &ev) == nil {
+			last = ev
+		}
+	}
+	return last.Status.Running && last.Status.Degraded && !last.Status.Exiting
+}
+
 // bootDone reads the hostagent's JSON event log: done once an event says
 // running (or exiting), or when there is no log to read.
 func bootDone(path string) bool {
@@ -411,12 +439,7 @@ func bootDone(path string) bool {
 		return true
 	}
 	for _, line := range bytes.Split(b, []byte("\n")) {
-		var ev struct {
-			Status struct {
-				Running bool `json:"running"`
-				Exiting bool `json:"exiting"`
-			} `json:"status"`
-		}
+		var ev haEvent
 		if json.Unmarshal(line, &ev) == nil && (ev.Status.Running || ev.Status.Exiting) {
 			return true
 		}

@@ -93,3 +93,27 @@ func TestWaitReadyDefaultTimeout(t *testing.T) {
 		t.Fatalf("waitReady with the default timeout: %v", err)
 	}
 }
+
+func TestStartedDegraded(t *testing.T) {
+	tests := []struct {
+		name, events string
+		want         bool
+	}{
+		{"running degraded", `{"status":{"running":true,"degraded":true,"sshLocalPort":2222}}`, true},
+		{"running", `{"status":{"running":true}}`, false},
+		{"degraded then exiting", `{"status":{"running":true,"degraded":true}}` + "\n" + `{"status":{"exiting":true,"degraded":true}}`, false},
+		{"still booting", `{"status":{"sshLocalPort":2222}}`, false},
+		{"no log", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ha.stdout.log")
+			if tt.events != "" {
+				os.WriteFile(path, []byte(tt.events+"\n"), 0o644)
+			}
+			if got := startedDegraded(path); got != tt.want {
+				t.Errorf("startedDegraded = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
