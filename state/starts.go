@@ -3,7 +3,6 @@ package state
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -29,15 +28,7 @@ type StartTimings struct {
 
 // SaveStartTimings records the timings of vm's last start.
 func (d Dir) SaveStartTimings(vm string, t StartTimings) error {
-	dir, err := d.MkdirAll("starts")
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		return err
-	}
-	return WriteFile(filepath.Join(dir, vm+".json"), append(b, '\n'))
+	return d.saveJSON(t, "starts", vm+".json")
 }
 
 // StartTimings returns the timings of vm's last start by sysvm, if any.

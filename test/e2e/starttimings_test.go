@@ -4,17 +4,12 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/sysvm/sysvm/state"
 )
 
 type lastStart struct {
-	LastStart *struct {
-		At     time.Time          `json:"at"`
-		Kind   string             `json:"kind"`
-		Phases map[string]float64 `json:"phases"`
-		Order  []string           `json:"order"`
-		Total  float64            `json:"total"`
-		Own    float64            `json:"own"`
-	} `json:"lastStart"`
+	LastStart *state.StartTimings `json:"lastStart"`
 }
 
 func (e *env) lastStart(dir string) lastStart {
