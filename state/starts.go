@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"time"
 )
@@ -42,4 +43,13 @@ func (d Dir) StartTimings(vm string) (*StartTimings, bool) {
 		return nil, false
 	}
 	return &t, true
+}
+
+// ForgetStartTimings drops the timings of vm's last start (the VM is gone).
+func (d Dir) ForgetStartTimings(vm string) error {
+	err := os.Remove(d.Path("starts", vm+".json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }

@@ -566,6 +566,9 @@ func (m *Manager) Destroy(ctx context.Context, p *project.Project, forget bool) 
 	if err := m.State.ForgetCreated(p.VM); err != nil {
 		return inst != nil, err
 	}
+	if err := m.State.ForgetStartTimings(p.VM); err != nil {
+		return inst != nil, err
+	}
 	if forget {
 		if err := m.State.Forget(p.VM); err != nil {
 			return inst != nil, err

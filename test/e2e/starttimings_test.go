@@ -24,7 +24,8 @@ func (e *env) lastStart(dir string) lastStart {
 // TestStartTimings: `sysvm status --json` shows the phases of sysvm's last
 // start of the VM (a creation, then a restart), they add up to its total,
 // sysvm's own share is the total minus the wait on limactl start, and a
-// warm `sysvm up` of a running VM leaves them alone.
+// warm `sysvm up` of a running VM leaves them alone, and destroying the VM
+// drops them.
 func TestStartTimings(t *testing.T) {
 	e := newEnv(t)
 	dir := e.project("timed", "")
@@ -73,4 +74,8 @@ func TestStartTimings(t *testing.T) {
 	t1 := time.Now().Add(-time.Second)
 	e.ok(dir, "up")
 	check("start", t1)
+	e.ok(dir, "destroy", "--yes")
+	if s := e.lastStart(dir); s.LastStart != nil {
+		t.Errorf("the timings outlived the VM: %+v", *s.LastStart)
+	}
 }
