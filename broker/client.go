@@ -185,6 +185,10 @@ func (c *Client) spawn() error {
 	return nil
 }
 
+// noFDs turns off passing stdout and stderr to the broker
+// (SYSVM_BROKER_FDS=0): every byte of output is then relayed in frames.
+var noFDs = os.Getenv("SYSVM_BROKER_FDS") == "0"
+
 // channel is one session relayed by the broker process.
 type channel struct {
 	sock, state, vm, cfgPath string
@@ -205,9 +209,16 @@ func (ch *channel) Start(cmd string, pty *sshx.PTY, authSock string, stdout, std
 	if pty != nil {
 		req.PTY = &ptyRequest{Term: pty.Term, Rows: pty.Rows, Cols: pty.Cols}
 	}
+	// Output into files is written by the broker itself (see request.FDs).
+	outF, ok1 := stdout.(*os.File)
+	errF, ok2 := stderr.(*os.File)
+	var files []*os.File
+	if ok1 && ok2 && !noFDs {
+		req.FDs, files = true, []*os.File{outF, errF}
+	}
 	r := bufio.NewReaderSize(conn, 64<<10)
 	var rep reply
-	if err := writeJSONLine(conn, req); err == nil {
+	if err := writeJSONLineFDs(conn, req, files...); err == nil {
 		err = readJSONLine(r, &rep)
 	}
 	if err != nil {

@@ -21,12 +21,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -183,7 +185,9 @@ var requestTimeout = 5 * time.Second
 
 func (d *Daemon) handle(ctx context.Context, conn *net.UnixConn) {
 	defer conn.Close()
-	r := bufio.NewReaderSize(conn, maxRequest)
+	fr := newFDReader(conn)
+	defer func() { closeFDs(fr.take()) }()
+	r := bufio.NewReaderSize(fr, maxRequest)
 	if uid, err := peerUID(conn); err != nil || uid != os.Getuid() {
 		_ = writeJSONLine(conn, reply{Error: "permission denied: the sysvm broker serves only its own user"})
 		d.logf("refused a connection from another user", "uid", uid, "err", err)
@@ -213,7 +217,15 @@ func (d *Daemon) handle(ctx context.Context, conn *net.UnixConn) {
 		_, err := d.link(ctx, req.VM, req.SSHConfig)
 		_ = writeJSONLine(conn, errReply(err))
 	case "session":
-		d.session(ctx, conn, r, req)
+		var out []*os.File
+		if fds := fr.take(); req.FDs && len(fds) == 2 {
+			out = []*os.File{os.NewFile(uintptr(fds[0]), "client-stdout"), os.NewFile(uintptr(fds[1]), "client-stderr")}
+			defer out[0].Close()
+			defer out[1].Close()
+		} else {
+			closeFDs(fds)
+		}
+		d.session(ctx, conn, r, req, out)
 	case "stop":
 		_ = writeJSONLine(conn, reply{OK: true, PID: os.Getpid()})
 		d.logf("stopping on request")
@@ -316,7 +328,14 @@ func (d *Daemon) status() []VMStatus {
 
 // session opens a channel to the VM and relays it to the client until the
 // command ends or either side goes away.
-func (d *Daemon) session(ctx context.Context, conn *net.UnixConn, r *bufio.Reader, req request) {
+//
+// With out (the client's stdout and stderr, passed with the request), the
+// command's output goes straight into them, without a hop through the
+// client; the client's leaving stops those writes (a write already under
+// way finishes). A write that fails (the reader of a pipe went away) ends
+// the command and reports 141, the status of a command killed by SIGPIPE,
+// which is what the client itself would have died of.
+func (d *Daemon) session(ctx context.Context, conn *net.UnixConn, r *bufio.Reader, req request, out []*os.File) {
 	v, ch, release, err := d.channel(ctx, req.VM, req.SSHConfig, req.AuthSock)
 	if err != nil {
 		_ = writeJSONLine(conn, errReply(err))
@@ -340,7 +359,13 @@ func (d *Daemon) session(ctx context.Context, conn *net.UnixConn, r *bufio.Reade
 	if req.PTY != nil {
 		pty = &sshx.PTY{Term: req.PTY.Term, Rows: req.PTY.Rows, Cols: req.PTY.Cols}
 	}
-	stdin, err := ch.Start(req.Command, pty, req.AuthSock, streamWriter{fw, frameStdout}, streamWriter{fw, frameStderr})
+	var stdout, stderr io.Writer = streamWriter{fw, frameStdout}, streamWriter{fw, frameStderr}
+	var gone, broken atomic.Bool
+	if out != nil {
+		stdout = &clientFile{f: out[0], gone: &gone, broken: &broken, ch: ch}
+		stderr = &clientFile{f: out[1], gone: &gone, broken: &broken, ch: ch}
+	}
+	stdin, err := ch.Start(req.Command, pty, req.AuthSock, stdout, stderr)
 	if err != nil {
 		_ = writeJSONLine(conn, errReply(err))
 		return
@@ -382,6 +407,9 @@ func (d *Daemon) session(ctx context.Context, conn *net.UnixConn, r *bufio.Reade
 	}()
 	select {
 	case res := <-done:
+		if broken.Load() {
+			res = result{code: 141}
+		}
 		if res.err != nil {
 			_ = fw.write(frameLost, []byte(res.err.Error()))
 		} else {
@@ -394,7 +422,35 @@ func (d *Daemon) session(ctx context.Context, conn *net.UnixConn, r *bufio.Reade
 		case <-time.After(2 * time.Second):
 		}
 	case <-clientGone:
+		gone.Store(true)
 		// The client left (detached terminal, Ctrl-C, crash): end the
 		// channel; a Zellij client then detaches and the session lives on.
+	}
+}
+
+// clientFile is a client's stdout or stderr, written by the broker itself.
+type clientFile struct {
+	f            *os.File
+	gone, broken *atomic.Bool
+	ch           sshx.Channel
+}
+
+// Write writes p unless the client left; after a failed write it ends the
+// command and discards the rest, so the channel keeps draining.
+func (c *clientFile) Write(p []byte) (int, error) {
+	if c.gone.Load() || c.broken.Load() {
+		return len(p), nil
+	}
+	if _, err := c.f.Write(p); err != nil {
+		if !c.broken.Swap(true) {
+			_ = c.ch.Close()
+		}
+	}
+	return len(p), nil
+}
+
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		syscall.Close(fd)
 	}
 }

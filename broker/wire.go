@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 
 	"github.com/sysvm/sysvm/sshx"
 )
@@ -44,6 +46,12 @@ type request struct {
 	// State is the client's state directory; the broker serves only
 	// clients of its own.
 	State string `json:"state,omitempty"`
+	// FDs says the request line carries the client's stdout and stderr
+	// (SCM_RIGHTS): the broker writes the command's output into them
+	// itself, as OpenSSH's ControlMaster does, instead of relaying it in
+	// frames through the client. Frames still carry stdin, resizes and
+	// the exit status.
+	FDs bool `json:"fds,omitempty"`
 }
 
 type ptyRequest struct {
@@ -103,6 +111,69 @@ func readRequest(r *bufio.Reader, req *request) error {
 		return err
 	}
 	return json.Unmarshal(line, req)
+}
+
+// fdReader reads a unix socket keeping the file descriptors that arrive
+// with the data (at most maxFDs; any more are closed at once).
+type fdReader struct {
+	c   *net.UnixConn
+	oob []byte
+	fds []int
+}
+
+const maxFDs = 2
+
+func newFDReader(c *net.UnixConn) *fdReader {
+	return &fdReader{c: c, oob: make([]byte, syscall.CmsgSpace(4*maxFDs))}
+}
+
+func (r *fdReader) Read(p []byte) (int, error) {
+	n, oobn, _, _, err := r.c.ReadMsgUnix(p, r.oob)
+	if n < 0 {
+		n = 0
+	}
+	if oobn > 0 {
+		msgs, _ := syscall.ParseSocketControlMessage(r.oob[:oobn])
+		for _, m := range msgs {
+			fds, _ := syscall.ParseUnixRights(&m)
+			for _, fd := range fds {
+				if len(r.fds) < maxFDs {
+					r.fds = append(r.fds, fd)
+				} else {
+					syscall.Close(fd)
+				}
+			}
+		}
+	}
+	return n, err
+}
+
+// take returns the descriptors received so far; the caller closes them.
+func (r *fdReader) take() []int {
+	fds := r.fds
+	r.fds = nil
+	return fds
+}
+
+// writeJSONLineFDs writes v as one line with files' descriptors attached.
+func writeJSONLineFDs(c *net.UnixConn, v any, files ...*os.File) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return writeJSONLine(c, v)
+	}
+	fds := make([]int, len(files))
+	for i, f := range files {
+		fds[i] = int(f.Fd())
+	}
+	b = append(b, '\n')
+	n, _, err := c.WriteMsgUnix(b, syscall.UnixRights(fds...), nil)
+	if err == nil && n < len(b) {
+		_, err = c.Write(b[n:])
+	}
+	return err
 }
 
 func readJSONLine(r *bufio.Reader, v any) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/state"
 	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij"
 	"github.com/sysvm/sysvm/zellij/release"
@@ -45,6 +46,9 @@ type Status struct {
 	Broker *broker.VMStatus `json:"broker,omitempty"`
 	// Idle is the VM's idle stop.
 	Idle IdleStatus `json:"idle"`
+	// LastStart is how long each phase of sysvm's last start or creation
+	// of the VM took (milliseconds), and sysvm's own share of it.
+	LastStart *state.StartTimings `json:"lastStart,omitempty"`
 }
 
 // Status joins what sysvm knows of the project: its config, its VM, its
@@ -72,6 +76,7 @@ func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.S
 		}
 	}
 	st.Idle = m.idleStatus(p.VM, st.State)
+	st.LastStart = m.VM.LastStart(p.VM)
 	if m.Broker != nil {
 		if vms, ok := m.Broker.Status(); ok {
 			for i := range vms {

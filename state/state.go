@@ -89,18 +89,23 @@ type Record struct {
 
 // Save writes the project's record.
 func (d Dir) Save(r Record) error {
-	dir, err := d.MkdirAll("projects")
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := WriteFile(filepath.Join(dir, r.VM+".json"), append(b, '\n')); err != nil {
+	if err := d.saveJSON(r, "projects", r.VM+".json"); err != nil {
 		return fmt.Errorf("saving project record: %w", err)
 	}
 	return nil
+}
+
+// saveJSON writes v, indented, as the file name in the subdirectory sub.
+func (d Dir) saveJSON(v any, sub, name string) error {
+	dir, err := d.MkdirAll(sub)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFile(filepath.Join(dir, name), append(b, '\n'))
 }
 
 // Forget removes the project's record.

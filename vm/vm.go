@@ -158,6 +158,7 @@ func (m *Manager) Up(ctx context.Context, p *project.Project, s limaconfig.Setti
 // Ensure is Up; with create false a missing VM is an error, not a new VM
 // (a reconnect must not bring back a VM the user destroyed).
 func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.Settings, create bool) (*lima.Instance, error) {
+	ph := newPhases()
 	cfg, err := m.EnsureConfig(p, s)
 	if err != nil {
 		return nil, err
@@ -169,11 +170,13 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	if err != nil {
 		return nil, err
 	}
+	ph.mark("config")
 	lock, err := m.State.LockVM(p.VM)
 	if err != nil {
 		return nil, err
 	}
 	defer lock.Unlock()
+	ph.mark("lock")
 
 	if err := m.waitEarlierStart(ctx, p.VM); err != nil {
 		return nil, err
@@ -190,6 +193,7 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 			return nil, err
 		}
 	}
+	ph.mark("inspect")
 	if inst == nil || inst.Status != lima.StatusRunning {
 		if err := m.checkPorts(ctx, p, ports); err != nil {
 			return nil, err
@@ -202,7 +206,9 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		m.sayChanged(p)
 	}
 
+	ph.mark("ports-and-record")
 	started := inst == nil || inst.Status == lima.StatusStopped
+	kind := "start"
 	switch {
 	case inst == nil && !create:
 		return nil, hint.Wrap(fmt.Errorf("%w: %s no longer exists (was it destroyed?)", ErrGone, p.VM), "sysvm attach  (creates it again)")
@@ -211,9 +217,13 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		if err := m.State.UnpinHostKey(p.VM); err != nil {
 			return nil, err
 		}
-		if err = m.start(ctx, p.VM, cfg.Path, "creating"); err == nil {
+		ph.mark("unpin-host-key")
+		kind = "create"
+		if err = m.start(ctx, p.VM, cfg.Path, "creating", ph); err == nil {
 			m.awaitHostKeys(ctx, p.VM, firstConsoleWait)
+			ph.mark("host-keys")
 			err = m.rememberCreated(p.VM, cfg.Path)
+			ph.mark("remember-created")
 		}
 	case inst.Status == lima.StatusStopped:
 		// Lima's guest makes new SSH host keys at every boot (cloud-init
@@ -225,8 +235,10 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		if printed, err = m.beforeStart(p.VM); err != nil {
 			return nil, err
 		}
-		if err = m.start(ctx, p.VM, "", "starting"); err == nil && printed {
+		ph.mark("before-start")
+		if err = m.start(ctx, p.VM, "", "starting", ph); err == nil && printed {
 			m.awaitHostKeys(ctx, p.VM, consoleWait)
+			ph.mark("host-keys")
 		}
 	case inst.Status == lima.StatusRunning:
 		err = m.waitReady(ctx, inst)
@@ -247,10 +259,14 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		return nil, hint.Wrap(fmt.Errorf("VM %s is %s after start", p.VM, status),
 			fmt.Sprintf("limactl list %s", p.VM), fmt.Sprintf("see %s", filepath.Join(dir, "ha.stderr.log")))
 	}
+	ph.mark("inspect-after")
 	if started {
 		if err := m.markStarted(inst); err != nil {
 			return nil, err
 		}
+		ph.mark("mark-started")
+		// Timings are a diagnostic: failing to keep them fails no start.
+		_ = m.State.SaveStartTimings(p.VM, ph.done(kind))
 	}
 	return inst, nil
 }
@@ -280,10 +296,13 @@ func halfDeleted(inst *lima.Instance) error {
 
 // start runs limactl start and shows its progress. Ctrl-C stops the wait,
 // not the VM: limactl runs in its own process group and keeps booting.
-func (m *Manager) start(ctx context.Context, vm, cfg, phase string) error {
+// ph, when not nil, times the version check, the preparation and the
+// wait on limactl start.
+func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) error {
 	if _, err := m.Lima.CheckVersion(ctx); err != nil {
 		return err
 	}
+	ph.mark("limactl-version")
 	startLog, err := m.startLog(vm)
 	if err != nil {
 		return err
@@ -307,6 +326,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string) error {
 			"sysvm status", "sysvm attach")
 	}
 	stop()
+	ph.mark(phaseLimactlStart)
 	var ce *lima.CommandError
 	if errors.As(err, &ce) && startedDegraded(filepath.Join(m.LimaHome, vm, "ha.stdout.log")) {
 		// Lima started the VM but a non-essential part (the guest agent,
@@ -567,6 +587,9 @@ func (m *Manager) Destroy(ctx context.Context, p *project.Project, forget bool) 
 		return inst != nil, err
 	}
 	if err := m.State.ForgetCreated(p.VM); err != nil {
+		return inst != nil, err
+	}
+	if err := m.State.ForgetStartTimings(p.VM); err != nil {
 		return inst != nil, err
 	}
 	if forget {

@@ -4,13 +4,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchEnv is a lab with one running VM, warmed up.
-func benchEnv(b *testing.B, vms ...string) (*env, []string) {
+func benchEnv(b testing.TB, vms ...string) (*env, []string) {
 	l := newEnvTB(b)
 	var dirs []string
 	for _, vm := range vms {
@@ -63,8 +65,10 @@ func BenchmarkWarmShell(b *testing.B) {
 	})
 }
 
-// BenchmarkStream100MiB streams 100 MiB out of the VM through sysvm's
-// broker channel and through OpenSSH's multiplexed connection.
+// BenchmarkStream100MiB streams 100 MiB out of the VM, without a PTY,
+// through sysvm's broker channel (the broker writing into sysvm's stdout
+// itself, and relaying it in frames: SYSVM_BROKER_FDS=0), through a
+// direct dial, and through OpenSSH's multiplexed connection.
 func BenchmarkStream100MiB(b *testing.B) {
 	e, dirs := benchEnv(b, "stream")
 	dir := dirs[0]
@@ -78,14 +82,16 @@ func BenchmarkStream100MiB(b *testing.B) {
 		b.SetBytes(size)
 		runStream(b, func() *exec.Cmd { return check(e.cmd(dir, "shell", "--", "sh", "-c", src)) })
 	})
-	b.Run("sysvm-direct", func(b *testing.B) {
-		b.SetBytes(size)
-		runStream(b, func() *exec.Cmd {
-			c := check(e.cmd(dir, "shell", "--", "sh", "-c", src))
-			c.Env = append(c.Env, "SYSVM_BROKER=0")
-			return c
+	for name, kv := range map[string]string{"sysvm-broker-relay": "SYSVM_BROKER_FDS=0", "sysvm-direct": "SYSVM_BROKER=0"} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			runStream(b, func() *exec.Cmd {
+				c := check(e.cmd(dir, "shell", "--", "sh", "-c", src))
+				c.Env = append(c.Env, kv)
+				return c
+			})
 		})
-	})
+	}
 	b.Run("openssh-controlmaster", func(b *testing.B) {
 		b.SetBytes(size)
 		runStream(b, func() *exec.Cmd {
@@ -149,3 +155,76 @@ func rssMiB(b *testing.B, pid int) float64 {
 	b.Fatal("no VmRSS")
 	return 0
 }
+
+// BenchmarkWarmShellInterleaved times warm `sysvm shell -- true` through a
+// running broker and OpenSSH reusing a persistent ControlMaster
+// (`ssh -F ssh.config HOST true`) alternately, b.N pairs, so that both see
+// the same machine state; it reports each one's median, the median of the
+// per-pair ratios and their 10th–90th percentile spread. Two variants
+// show what other baselines would measure: OpenSSH without a master (a
+// handshake per run) and sysvm with no broker running (each run starts one).
+func BenchmarkWarmShellInterleaved(b *testing.B) {
+	e, dirs := benchEnv(b, "inter")
+	dir := dirs[0]
+	cfg := e.SSHConfig("inter-dev")
+	run := func(c *exec.Cmd) time.Duration {
+		t0 := time.Now()
+		if out, err := c.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %v\n%s", c.Args, err, out)
+		}
+		return time.Since(t0)
+	}
+	kinds := []struct {
+		name string
+		mk   func() *exec.Cmd
+		pre  func()
+	}{
+		{"sysvm-broker", func() *exec.Cmd { return e.cmd(dir, "shell", "--", "true") }, nil},
+		{"openssh-controlmaster", func() *exec.Cmd { return e.Command("ssh", "-F", cfg, "lima-inter-dev", "true") }, nil},
+		{"openssh-no-master", func() *exec.Cmd {
+			return e.Command("ssh", "-F", cfg, "-o", "ControlMaster=no", "-o", "ControlPath=none", "lima-inter-dev", "true")
+		}, nil},
+		{"sysvm-broker-not-running", func() *exec.Cmd { return e.cmd(dir, "shell", "--", "true") }, func() {
+			if err := e.StopBroker(e.sysvm); err != nil {
+				b.Fatal(err)
+			}
+		}},
+	}
+	times := make([][]time.Duration, len(kinds))
+	for _, k := range kinds[:2] {
+		run(k.mk()) // the ControlMaster starts here
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, k := range kinds {
+			if k.pre != nil {
+				k.pre()
+			}
+			times[j] = append(times[j], run(k.mk()))
+		}
+	}
+	b.StopTimer()
+	base := times[1]
+	for j, k := range kinds {
+		b.ReportMetric(ms(median(times[j])), k.name+"-ms")
+		if j == 1 {
+			continue
+		}
+		ratios := make([]float64, len(base))
+		for i := range base {
+			ratios[i] = float64(times[j][i]) / float64(base[i])
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(ratios[len(ratios)/2], k.name+"/openssh-cm")
+		b.ReportMetric(ratios[len(ratios)/10], k.name+"/openssh-cm-p10")
+		b.ReportMetric(ratios[len(ratios)*9/10], k.name+"/openssh-cm-p90")
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }

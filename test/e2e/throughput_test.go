@@ -1,0 +1,186 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/sys/cpu"
+
+	"github.com/sysvm/sysvm/sshx"
+)
+
+// TestNegotiatedCipher dials a lab VM the way sysvm does (the ciphers of
+// Lima's ssh.config first) and checks that the link uses AES-GCM when the
+// CPU accelerates AES, as OpenSSH with the same ssh.config does, and an AEAD
+// cipher (no separate MAC) either way.
+func TestNegotiatedCipher(t *testing.T) {
+	e, _ := benchEnv(t, "cipher")
+	cfg, err := sshx.ReadConfig(e.SSHConfig("cipher-dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := sshx.Dial(context.Background(), cfg, sshx.Options{VM: "cipher-dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	algs := c.Conn.(ssh.AlgorithmsConnMetadata).Algorithms()
+	t.Logf("ssh.config Ciphers %v; negotiated kex %s, read %+v, write %+v", cfg.Ciphers, algs.KeyExchange, algs.Read, algs.Write)
+	aes := cpu.X86.HasAES || cpu.ARM64.HasAES
+	for _, d := range []ssh.DirectionAlgorithms{algs.Read, algs.Write} {
+		gcm := strings.HasPrefix(d.Cipher, "aes") && strings.Contains(d.Cipher, "gcm")
+		if aes && !gcm {
+			t.Errorf("the CPU has AES instructions but the link uses %s", d.Cipher)
+		}
+		if !gcm && d.Cipher != "chacha20-poly1305@openssh.com" {
+			t.Errorf("the link uses %s (MAC %s), not an AEAD cipher", d.Cipher, d.MAC)
+		}
+	}
+}
+
+// BenchmarkSSHRead100MiB is the minimal program behind the stream
+// figures: 100 MiB read from the lab's sshd by golang.org/x/crypto/ssh in
+// this process (sysvm's dialer, no broker, no terminal, output discarded)
+// against OpenSSH's client with a ControlMaster. Run it with -count to
+// interleave the two.
+func BenchmarkSSHRead100MiB(b *testing.B) {
+	e, _ := benchEnv(b, "xread")
+	const size = 100 << 20
+	src := "head -c " + strconv.Itoa(size) + " /dev/zero"
+	cfg, err := sshx.ReadConfig(e.SSHConfig("xread-dev"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("xcrypto", func(b *testing.B) {
+		b.SetBytes(size)
+		c, err := sshx.Dial(context.Background(), cfg, sshx.Options{VM: "xread-dev"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			s, err := c.NewSession()
+			if err != nil {
+				b.Fatal(err)
+			}
+			out, _ := s.StdoutPipe()
+			if err := s.Start(src); err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, out)
+			if err != nil || n != size {
+				b.Fatalf("read %d bytes: %v", n, err)
+			}
+			_ = s.Wait()
+		}
+	})
+	b.Run("openssh-controlmaster", func(b *testing.B) {
+		b.SetBytes(size)
+		runStream(b, func() *exec.Cmd {
+			c := e.Command("ssh", "-F", e.SSHConfig("xread-dev"), "lima-xread-dev", src)
+			c.Stdout = &countWriter{want: size, b: b}
+			return c
+		})
+	})
+}
+
+// BenchmarkStream100MiBPTY streams 100 MiB out of the VM with a PTY on
+// both ends (a local pseudo-terminal as sysvm's stdin and stdout, so
+// `sysvm shell` asks for a remote one) through the broker and through
+// OpenSSH with a ControlMaster (`ssh -tt`).
+func BenchmarkStream100MiBPTY(b *testing.B) {
+	e, dirs := benchEnv(b, "ptystream")
+	dir := dirs[0]
+	const size = 100 << 20
+	src := "head -c " + strconv.Itoa(size) + " /dev/zero"
+	b.Run("sysvm-broker", func(b *testing.B) {
+		b.SetBytes(size)
+		runPTYStream(b, size, func() *exec.Cmd { return e.cmd(dir, "shell", "--", "sh", "-c", src) })
+	})
+	b.Run("sysvm-broker-relay", func(b *testing.B) {
+		b.SetBytes(size)
+		runPTYStream(b, size, func() *exec.Cmd {
+			c := e.cmd(dir, "shell", "--", "sh", "-c", src)
+			c.Env = append(c.Env, "SYSVM_BROKER_FDS=0")
+			return c
+		})
+	})
+	b.Run("openssh-controlmaster", func(b *testing.B) {
+		b.SetBytes(size)
+		runPTYStream(b, size, func() *exec.Cmd {
+			return e.Command("ssh", "-tt", "-F", e.SSHConfig("ptystream-dev"), "lima-ptystream-dev", src)
+		})
+	})
+}
+
+func runPTYStream(b *testing.B, size int64, mk func() *exec.Cmd) {
+	one := func() {
+		c := mk()
+		f, err := pty.StartWithSize(c, &pty.Winsize{Rows: 24, Cols: 80})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		buf := make([]byte, 256<<10)
+		var n int64
+		for {
+			k, err := f.Read(buf)
+			n += int64(k)
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EIO) {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+		if err := c.Wait(); err != nil {
+			b.Fatalf("%v: %v", c.Args, err)
+		}
+		// The guest's terminal may add a line end; nothing may be missing.
+		if n < size || n > size+64 {
+			b.Fatalf("received %d bytes, want %d", n, size)
+		}
+	}
+	one()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		one()
+	}
+}
+
+// TestShellBrokenPipe: with the broker writing into the client's stdout
+// itself, a reader that goes away (`| head`) still ends the remote
+// command, and sysvm reports 141 as a command killed by SIGPIPE would;
+// the same with the output relayed in frames (SYSVM_BROKER_FDS=0).
+func TestShellBrokenPipe(t *testing.T) {
+	e, dirs := benchEnv(t, "pipe")
+	for _, fds := range []string{"1", "0"} {
+		c := e.Command("bash", "-c", `"$0" shell -- yes | head -c 4; echo " ${PIPESTATUS[0]}"`, e.sysvm)
+		c.Dir = dirs[0]
+		c.Env = append(c.Env, "SYSVM_BROKER_FDS="+fds)
+		done := make(chan struct{})
+		var out []byte
+		var err error
+		go func() { out, err = c.CombinedOutput(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = c.Process.Kill()
+			<-done
+			t.Fatalf("SYSVM_BROKER_FDS=%s: `sysvm shell -- yes | head` still runs after 30s", fds)
+		}
+		if err != nil || string(out) != "y\ny\n 141\n" {
+			t.Errorf("SYSVM_BROKER_FDS=%s: %q, %v; want %q", fds, out, err, "y\ny\n 141\n")
+		}
+	}
+}
