@@ -58,28 +58,8 @@ demo=$run_home/sysvm-demo
 say "demo project: $demo"
 $sudo install -d -o "$run_user" -m 0755 "$demo"
 if [[ ! -e $demo/sysvm.yaml ]]; then
-	$sudo tee "$demo/sysvm.yaml" >/dev/null <<YAML
-# The demo project: a small VM booted from the locally built Debian image.
-# On a machine with Internet access, drop the lima: block to get Ubuntu.
-cpus: 2
-memory: 2GiB
-disk: 8GiB
-lima:
-  cpuType:
-    x86_64: max
-  firmware:
-    legacyBIOS: true
-  images:
-    - location: $image/debian-12-lima.qcow2
-      arch: x86_64
-      kernel:
-        location: $image/vmlinuz
-        arch: x86_64
-        cmdline: "$(cat "$image/kernel-cmdline")"
-      initrd:
-        location: $image/initrd.img
-        arch: x86_64
-YAML
+	bash test/realvm/project-yaml.sh "$image" "The demo project: a small VM booted from the locally built Debian image." |
+		$sudo tee "$demo/sysvm.yaml" >/dev/null
 	$sudo chown "$run_user" "$demo/sysvm.yaml"
 fi
 

@@ -50,28 +50,7 @@ trap cleanup EXIT
 
 rm -rf "$lima_home" "$(dirname "$proj")" "$home/.local/state/sysvm"
 install -d -o "$user" -g "$user" -m 0755 "$lima_home" "$(dirname "$proj")" "$proj"
-cmdline=$(tr -d '\n' <"$image/kernel-cmdline")
-cat >"$proj/sysvm.yaml" <<EOF
-# the project of test/bench-cold.sh
-cpus: 2
-memory: 2GiB
-disk: 8GiB
-lima:
-  cpuType:
-    x86_64: max
-  firmware:
-    legacyBIOS: true
-  images:
-    - location: $image/debian-12-lima.qcow2
-      arch: x86_64
-      kernel:
-        location: $image/vmlinuz
-        arch: x86_64
-        cmdline: "$cmdline"
-      initrd:
-        location: $image/initrd.img
-        arch: x86_64
-EOF
+bash test/realvm/project-yaml.sh "$image" "the project of test/bench-cold.sh" >"$proj/sysvm.yaml"
 chown "$user:$user" "$proj/sysvm.yaml"
 as_user sysvm allow "$proj" >/dev/null
 # The raw boots start the config sysvm generates, byte for byte.
