@@ -161,8 +161,19 @@ func Allow(sd state.Dir, p *project.Project) ([]File, error) {
 
 // Contents records the given contents of files of the project in dir as
 // allowed, keeping what was allowed before: `sysvm init` allows the files
-// it has just written.
+// it has just written. dir is named as project discovery names it:
+// absolute, links resolved.
 func Contents(sd state.Dir, dir string, files map[string][]byte) error {
+	if len(files) == 0 {
+		return nil
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	r := load(sd, dir)
 	for rel, b := range files {
 		sum := sha256.Sum256(b)
@@ -228,4 +239,26 @@ func limaKeys(f project.File) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Pending names the files of p that wait for `sysvm allow`, each marked
+// "(new)" or "(changed)"; a check that failed for another reason is named
+// by its error. Status shows them instead of refusing.
+func Pending(sd state.Dir, p *project.Project) []string {
+	err := Check(sd, p)
+	var na *NotAllowedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &na):
+		var out []string
+		for _, f := range na.New {
+			out = append(out, f+" (new)")
+		}
+		for _, f := range na.Changed {
+			out = append(out, f+" (changed)")
+		}
+		return out
+	}
+	return []string{err.Error()}
 }

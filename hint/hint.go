@@ -49,3 +49,22 @@ func Of(err error) []string {
 	}
 	return out
 }
+
+// Usage marks err as a mistake in the command line or in a setting (the
+// CLI exits 2 for it); a nil err stays nil.
+func Usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &usageError{err}
+}
+
+type usageError struct{ error }
+
+func (e *usageError) Unwrap() error { return e.error }
+
+// IsUsage reports whether err, or an error it wraps, was marked by [Usage].
+func IsUsage(err error) bool {
+	var u *usageError
+	return errors.As(err, &u)
+}

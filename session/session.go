@@ -7,7 +7,9 @@
 // It reaches the VM through the broker process when it runs (package
 // broker's Client) and dials directly otherwise; it brings the VM up
 // through package vm and never runs limactl itself. It writes to the
-// terminal only through the sshx.Terminal it is given, and never exits.
+// terminal only through the sshx.Terminal it is given, renders its status
+// and session list only into the writer the CLI passes ([Status.WriteText],
+// [WriteSessions]), and never exits.
 package session
 
 import (

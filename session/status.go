@@ -3,6 +3,8 @@ package session
 import (
 	"context"
 
+	"github.com/sysvm/sysvm/allow"
+
 	"github.com/sysvm/sysvm/broker"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
@@ -49,6 +51,9 @@ type Status struct {
 	// LastStart is how long each phase of sysvm's last start or creation
 	// of the VM took (milliseconds), and sysvm's own share of it.
 	LastStart *state.StartTimings `json:"lastStart,omitempty"`
+	// NotAllowed names the project's files that wait for `sysvm allow`
+	// (see allow.Pending): status shows them rather than refusing.
+	NotAllowed []string `json:"notAllowed,omitempty"`
 }
 
 // Status joins what sysvm knows of the project: its config, its VM, its
@@ -77,6 +82,7 @@ func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.S
 	}
 	st.Idle = m.idleStatus(p.VM, st.State)
 	st.LastStart = m.VM.LastStart(p.VM)
+	st.NotAllowed = allow.Pending(m.VM.State, p)
 	if m.Broker != nil {
 		if vms, ok := m.Broker.Status(); ok {
 			for i := range vms {

@@ -58,7 +58,7 @@ func (e *UnknownError) Error() string {
 // complete and no line twice.
 func Init(dir, tmpl string, force bool) ([]Result, error) {
 	if !knownTemplate(tmpl) {
-		return nil, &UnknownError{Name: tmpl}
+		return nil, hint.Usage(&UnknownError{Name: tmpl})
 	}
 	fsys, err := fs.Sub(Projects, tmpl)
 	if err != nil {

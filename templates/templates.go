@@ -1,6 +1,7 @@
 // Package templates owns the files sysvm generates from and writes: the
 // base of every generated Lima config, and the project templates that
-// `sysvm init` ([Init]) and `nix flake init` write into a project. Init
+// `sysvm init` ([Init]) and `nix flake init` write into a project, and
+// the report of what Init did ([Report], into the writer it is given). Init
 // never overwrites a user's file; nothing here talks to a VM.
 package templates
 

@@ -5,7 +5,7 @@
 //
 // It never opens an SSH connection and never talks to Zellij: reaching the
 // VM is the session package's job. It never prints except through
-// [Progress], and never exits.
+// [Progress] and into the writer [WriteList] is given, and never exits.
 package vm
 
 import (
@@ -14,14 +14,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/sysvm/sysvm/detach"
+	"github.com/sysvm/sysvm/display"
 	"github.com/sysvm/sysvm/files"
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/lima"
@@ -671,4 +674,15 @@ func (m *Manager) List(ctx context.Context) ([]ListEntry, error) {
 		entries = append(entries, ListEntry{Project: r.Name, VM: r.VM, State: s, Dir: r.Dir})
 	}
 	return entries, nil
+}
+
+// WriteList writes the entries as `sysvm list` shows them: a table under
+// a header line.
+func WriteList(w io.Writer, entries []ListEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROJECT\tVM\tSTATE\tDIR")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Project, e.VM, e.State, display.Safe(e.Dir))
+	}
+	return tw.Flush()
 }

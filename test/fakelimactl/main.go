@@ -86,7 +86,6 @@ import (
 	"strings"
 )
 
-
 // globalFlags are cobra persistent flags accepted before or after the
 // subcommand.
 var globalFlags = []flagSpec{

@@ -37,8 +37,8 @@ func TestParsePersonality(t *testing.T) {
 func TestDropEmptyObjects(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"a":1,"errors":[{},{}],"b":{"c":{}},"d":"x"}`: `{"a":1,"errors":[],"d":"x"}`,
-		`{"z":{"y":{"x":{}}},"n":null,"f":false}`:      `{"n":null,"f":false}`,
-		`{"s":"\u003cok\u003e","l":[1,{"k":{}}]}`:        `{"s":"\u003cok\u003e","l":[1]}`,
+		`{"z":{"y":{"x":{}}},"n":null,"f":false}`:       `{"n":null,"f":false}`,
+		`{"s":"\u003cok\u003e","l":[1,{"k":{}}]}`:       `{"s":"\u003cok\u003e","l":[1]}`,
 	} {
 		got, err := dropEmptyObjects([]byte(in))
 		if err != nil || string(got) != want {

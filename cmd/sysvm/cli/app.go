@@ -1,9 +1,12 @@
 // Package cli is sysvm's command-line interface: the cobra command tree,
 // the mapping of errors to messages, hints and exit codes, and the only
-// place that exits.
+// place that exits. Each command parses its flags, makes one call to the
+// layer below (assembled by package factory) and prints the result; it
+// never does the work itself.
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,21 +16,21 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/allow"
 	"github.com/sysvm/sysvm/detach"
+	"github.com/sysvm/sysvm/display"
+	"github.com/sysvm/sysvm/factory"
 	"github.com/sysvm/sysvm/hint"
-	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
 	"github.com/sysvm/sysvm/vm"
-	"github.com/sysvm/sysvm/zellij/release"
 	"golang.org/x/term"
 )
 
@@ -40,7 +43,7 @@ const (
 	ExitUnreachable = 255
 )
 
-// App is one invocation's environment: streams, variables, flags.
+// App is one invocation's streams, environment and global flags.
 type App struct {
 	In     *os.File
 	Out    io.Writer
@@ -53,9 +56,7 @@ type App struct {
 
 	// askAllow lets the allow check ask on a terminal (attach does).
 	askAllow bool
-	log      *slog.Logger
-	// stateOverride is the state directory `broker serve --state-dir` names.
-	stateOverride state.Dir
+	f        factory.Factory
 }
 
 // ExitError carries an exit status to Main without printing anything (the
@@ -63,8 +64,6 @@ type App struct {
 type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
-
-type usageError struct{ error }
 
 // Main runs sysvm with os.Args and returns the exit code.
 func Main() int {
@@ -87,25 +86,23 @@ func (a *App) Run(args []string) int {
 	defer stop()
 	root := a.newRoot()
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	return a.report(err)
+	return a.report(root.ExecuteContext(ctx))
 }
 
 func (a *App) report(err error) int {
-	if err == nil {
-		return ExitOK
-	}
 	var ee *ExitError
-	if errors.As(err, &ee) {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
 		return ee.Code
 	}
-	fmt.Fprintf(a.ErrOut, "sysvm: error: %s\n", shown(err.Error()))
+	a.say("error: %s", err)
 	for _, s := range hint.Of(err) {
-		fmt.Fprintf(a.ErrOut, "sysvm: hint: %s\n", shown(s))
+		a.say("hint: %s", s)
 	}
-	var ue usageError
 	switch {
-	case errors.As(err, &ue):
+	case hint.IsUsage(err):
 		return ExitUsage
 	case errors.Is(err, vm.ErrInterrupted), errors.Is(err, context.Canceled):
 		return ExitInterrupted
@@ -113,6 +110,18 @@ func (a *App) report(err error) int {
 		return ExitUnreachable
 	}
 	return ExitFailure
+}
+
+// say writes one `sysvm: ...` line to stderr, made safe for the terminal.
+func (a *App) say(format string, args ...any) {
+	fmt.Fprintf(a.ErrOut, "sysvm: %s\n", display.Safe(fmt.Sprintf(format, args...)))
+}
+
+// tell says something unless --quiet.
+func (a *App) tell(format string, args ...any) {
+	if !a.Quiet {
+		a.say(format, args...)
+	}
 }
 
 func (a *App) newRoot() *cobra.Command {
@@ -129,12 +138,13 @@ Exit codes: 0 success; 1 failure; 2 usage error; 130 interrupted;
 exit status (attach, shell).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+		PersistentPreRunE: func(*cobra.Command, []string) error {
 			level := slog.LevelWarn
 			if a.Verbose || a.Getenv("SYSVM_DEBUG") != "" {
 				level = slog.LevelDebug
 			}
-			a.log = slog.New(slog.NewTextHandler(a.ErrOut, &slog.HandlerOptions{Level: level}))
+			log := slog.New(slog.NewTextHandler(a.ErrOut, &slog.HandlerOptions{Level: level}))
+			a.f = factory.Factory{Getenv: a.Getenv, ErrOut: a.ErrOut, Verbose: a.Verbose, Quiet: a.Quiet, Name: a.Name, Log: log}
 			// Every later state.Default is then absolute.
 			_, err := state.Resolve(a.Getenv)
 			return err
@@ -142,7 +152,7 @@ exit status (attach, shell).`,
 	}
 	root.SetOut(a.Out)
 	root.SetErr(a.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return hint.Usage(err) })
 	pf := root.PersistentFlags()
 	pf.BoolVarP(&a.Verbose, "verbose", "v", false, "log every limactl and ssh step to stderr")
 	pf.BoolVarP(&a.Quiet, "quiet", "q", false, "print no progress")
@@ -151,8 +161,7 @@ exit status (attach, shell).`,
 		a.cmdUp(), a.cmdStop(), a.cmdDestroy(), a.cmdStatus(), a.cmdList(), a.cmdConfig(),
 		a.cmdAttach(), a.cmdShell(), a.cmdSessions(), a.cmdForgetHostKey(),
 		a.cmdHook(), a.cmdDirenvrc(), a.cmdDirenvExport(), a.cmdBroker(),
-		a.cmdVersion(),
-		a.cmdInit(), a.cmdAllow(),
+		a.cmdVersion(), a.cmdInit(), a.cmdAllow(),
 	)
 	return root
 }
@@ -161,37 +170,35 @@ exit status (attach, shell).`,
 var Version = "dev"
 
 func (a *App) cmdVersion() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print sysvm's version",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(a.Out, "sysvm %s\n", Version)
-			return nil
-		},
-	}
+	return command("version", "Print sysvm's version", noArgs, func(*cobra.Command, []string) error {
+		_, err := fmt.Fprintf(a.Out, "sysvm %s\n", Version)
+		return err
+	})
+}
+
+// command is a cobra command with the fields every sysvm command sets.
+func command(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: run}
 }
 
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError{fmt.Errorf("%s takes no arguments", cmd.CommandPath())}
+		return hint.Usage(fmt.Errorf("%s takes no arguments", cmd.CommandPath()))
 	}
 	return nil
 }
 
 func maxOneArg(cmd *cobra.Command, args []string) error {
 	if len(args) > 1 {
-		return usageError{fmt.Errorf("%s takes at most one project name or directory, got %d", cmd.CommandPath(), len(args))}
+		return hint.Usage(fmt.Errorf("%s takes at most one project name or directory, got %d", cmd.CommandPath(), len(args)))
 	}
 	return nil
 }
 
-// outFile returns stdout as a file, for terminal size and raw mode.
-func (a *App) outFile() *os.File {
-	if f, ok := a.Out.(*os.File); ok {
-		return f
-	}
-	return os.Stdout
+// jsonFlag adds --json to cmd.
+func jsonFlag(cmd *cobra.Command, asJSON *bool) *cobra.Command {
+	cmd.Flags().BoolVar(asJSON, "json", false, "print JSON")
+	return cmd
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -200,92 +207,27 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// stderrTTY reports whether progress can be drawn in place.
-func (a *App) stderrTTY() bool { return term.IsTerminal(int(a.ErrOut.Fd())) }
-
 // stdinTTY reports whether sysvm can ask a question.
 func (a *App) stdinTTY() bool { return a.In != nil && term.IsTerminal(int(a.In.Fd())) }
 
-func (a *App) limaHome() string { return lima.Home(a.Getenv) }
-
-func (a *App) stateDir() state.Dir {
-	if a.stateOverride != "" {
-		return a.stateOverride
+// confirm asks a yes/no question on the terminal unless yes already
+// answered it; without a terminal it refuses and hints at the flag that
+// answers yes. A "no" prints nothing changed.
+func (a *App) confirm(yes bool, question, refusal, yesFlag string) (bool, error) {
+	if yes {
+		return true, nil
 	}
-	return state.Default(a.Getenv)
-}
-
-// durationEnv reads a duration setting from the environment: def when
-// unset, a usage error when it is not a positive duration.
-func (a *App) durationEnv(name string, def time.Duration) (time.Duration, error) {
-	v := a.Getenv(name)
-	if v == "" {
-		return def, nil
+	if !a.stdinTTY() {
+		return false, hint.Wrap(fmt.Errorf("refusing to %s without confirmation", refusal), yesFlag)
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, usageError{fmt.Errorf("%s=%q is not a duration such as 10m", name, v)}
+	fmt.Fprintf(a.ErrOut, "%s [y/N] ", display.Safe(question))
+	line, _ := bufio.NewReader(a.In).ReadString('\n')
+	ans := strings.ToLower(strings.TrimSpace(line))
+	if ans != "y" && ans != "yes" {
+		a.say("nothing changed")
+		return false, nil
 	}
-	return d, nil
-}
-
-// vms assembles the VM lifecycle for this invocation.
-func (a *App) vms() (*vm.Manager, error) {
-	exe, err := lima.Find(a.Getenv)
-	if err != nil {
-		return nil, hint.Wrap(err,
-			"install Lima: https://lima-vm.io/docs/installation/ (macOS: `brew install lima`)",
-			"or set LIMACTL to the path of limactl")
-	}
-	sd := a.stateDir()
-	if _, err := sd.MkdirAll(); err != nil {
-		return nil, err
-	}
-	timeout, err := a.durationEnv("SYSVM_START_TIMEOUT", vm.DefaultStartTimeout)
-	if err != nil {
-		return nil, err
-	}
-	width := 80
-	if w, _, err := term.GetSize(int(a.ErrOut.Fd())); err == nil && w > 0 {
-		width = w
-	}
-	return &vm.Manager{
-		Lima:         &lima.Client{Exe: exe, Dir: string(sd), Home: a.limaHome(), CacheDir: string(sd), Log: a.log},
-		LimaHome:     a.limaHome(),
-		State:        sd,
-		Progress:     &vm.Progress{W: a.ErrOut, TTY: a.stderrTTY(), Quiet: a.Quiet, Verbose: a.Verbose, Width: width},
-		Log:          a.log,
-		Host:         limaconfig.ThisHost(),
-		StartTimeout: timeout,
-	}, nil
-}
-
-// sessions assembles the session layer (and the VM lifecycle below it).
-func (a *App) sessions() (*session.Manager, error) {
-	v, err := a.vms()
-	if err != nil {
-		return nil, err
-	}
-	sd := a.stateDir()
-	z := release.Cache{Dir: release.DefaultCacheDir(a.Getenv), Digests: release.DigestsFile(sd), TTY: a.stderrTTY()}
-	if !a.Quiet {
-		z.Progress = a.ErrOut
-	}
-	return &session.Manager{VM: v, Broker: a.brokerClient(), Zellij: z, ZellijURL: a.Getenv("SYSVM_ZELLIJ_URL"), Log: a.log}, nil
-}
-
-// brokerClient is the client of the user's broker process; nil when
-// SYSVM_BROKER=0 asks for direct connections.
-func (a *App) brokerClient() *broker.Client {
-	if a.Getenv("SYSVM_BROKER") == "0" {
-		return nil
-	}
-	sd := a.stateDir()
-	c := &broker.Client{Socket: broker.SocketPath(a.Getenv, sd), State: sd}
-	if exe, err := self(); err == nil {
-		c.Self = exe
-	}
-	return c
+	return true, nil
 }
 
 // project resolves the command's argument (see project.Lookup); names are
@@ -295,16 +237,42 @@ func (a *App) project(args []string) (*project.Project, error) {
 	if len(args) > 0 {
 		arg = args[0]
 	}
-	p, err := project.Lookup(arg, a.projectOptions(), a.stateDir().Known)
+	p, err := project.Lookup(arg, a.f.ProjectOptions(), a.f.StateDir().Known)
 	if err == nil {
 		for _, n := range p.Notes {
-			fmt.Fprintf(a.ErrOut, "sysvm: note: %s\n", shown(n))
+			a.say("note: %s", n)
 		}
 	}
 	return p, err
 }
 
-func (a *App) projectOptions() project.Options {
-	home, _ := state.Home(a.Getenv)
-	return project.Options{Name: a.Name, LimaHome: a.limaHome(), Home: home}
+// projectSettings resolves the command's project and its settings, once
+// the user has allowed the project's files (see package allow). With
+// askAllow set and a terminal, it asks rather than refuses.
+func (a *App) projectSettings(args []string, o limaconfig.Overrides) (*project.Project, limaconfig.Settings, error) {
+	p, err := a.project(args)
+	if err != nil {
+		return nil, limaconfig.Settings{}, err
+	}
+	err = allow.Check(a.f.StateDir(), p)
+	var na *allow.NotAllowedError
+	if errors.As(err, &na) && a.askAllow && a.stdinTTY() {
+		a.say("%s", na.Error())
+		if ok, cerr := a.confirm(false, "Allow them as they are now?", "", ""); cerr == nil && ok {
+			_, err = allow.Allow(a.f.StateDir(), p)
+		}
+	}
+	if err != nil {
+		return nil, limaconfig.Settings{}, err
+	}
+	s, err := a.f.Settings(p, o)
+	return p, s, err
+}
+
+// exitCode passes a remote command's exit status through as sysvm's own.
+func exitCode(code int, err error) error {
+	if err != nil || code == 0 {
+		return err
+	}
+	return &ExitError{Code: code}
 }

@@ -1,4 +1,8 @@
-package cli
+// Package display makes text safe to print on a terminal. Every message
+// sysvm prints that may carry a name or text from outside (a directory, a
+// file's contents, a line of Lima's log) goes through [Safe]. It prints
+// nothing itself and imports nothing of sysvm's.
+package display
 
 import (
 	"strconv"
@@ -7,12 +11,12 @@ import (
 	"unicode/utf8"
 )
 
-// shown makes text that may carry a directory name, a file's contents or
+// Safe makes text that may carry a directory name, a file's contents or
 // a line of Lima's log safe to print on a terminal: control characters
 // (escape sequences among them) and invalid UTF-8 are written as Go
 // escapes, so a crafted name can neither restyle the terminal nor forge a
 // line. Newlines and tabs stay: messages use them.
-func shown(s string) string {
+func Safe(s string) string {
 	if strings.IndexFunc(s, unsafeRune) < 0 && utf8.ValidString(s) {
 		return s
 	}
