@@ -44,7 +44,7 @@ cleanup() {
 	as_user limactl delete -f cold-dev >/dev/null 2>&1 || true
 	as_user limactl delete -f raw >/dev/null 2>&1 || true
 	as_user sysvm broker stop >/dev/null 2>&1 || true
-	rm -rf "$bin"
+	rm -rf "$bin" "${log-}"
 }
 trap cleanup EXIT
 
@@ -58,29 +58,41 @@ as_user sysvm config >"$(dirname "$proj")/raw.yaml"
 chown "$user:$user" "$(dirname "$proj")/raw.yaml"
 
 now() { date +%s.%N; }
+log=$(mktemp /tmp/svcb-log.XXXX)
+# step CMD...: run one step as the user, its output kept in $log and shown
+# when it fails (a silent exit would leave the run unexplained).
+step() {
+	as_user "$@" >"$log" 2>&1 || {
+		echo "test/bench-cold.sh: failed: $*" >&2
+		tail -20 "$log" >&2
+		exit 1
+	}
+}
 # jsonnum KEY: the number after "KEY": in the JSON on stdin (keys unique here).
 jsonnum() { grep -o "\"$1\": *[-0-9.eE+]*" | head -1 | sed 's/.*: *//'; }
-declare -a up raw own boot
+declare -a up raw own boot hk
 for ((i = 0; i < n; i++)); do
 	# Alternate which goes first, so neither always boots on a warmer cache.
 	for which in $( ((i % 2 == 0)) && echo "sysvm raw" || echo "raw sysvm"); do
 		if [[ $which == sysvm ]]; then
 			t0=$(now)
-			as_user sysvm up >/dev/null 2>&1
+			step sysvm up
 			t1=$(now)
 			up+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
 			js=$(as_user sysvm status --json)
 			own+=("$(jsonnum own <<<"$js")")
 			boot+=("$(jsonnum limactl-start <<<"$js")")
-			echo "boot $((i + 1)): sysvm up ${up[-1]} s (own ${own[-1]} ms around limactl start ${boot[-1]} ms)" >&2
-			as_user sysvm destroy --yes >/dev/null 2>&1
+			hk+=("$(jsonnum host-keys <<<"$js")")
+			echo "boot $((i + 1)): sysvm up ${up[-1]} s (own $(printf %.0f "${own[-1]}") ms around limactl start $(printf %.0f "${boot[-1]}") ms)" >&2
+			echo "  phases (ms): $(tr -d ' \n' <<<"$js" | grep -o '"phases":{[^}]*}' | sed 's/"phases"://')" >&2
+			step sysvm destroy --yes
 		else
 			t0=$(now)
-			as_user limactl start --name=raw --tty=false --timeout=15m "$(dirname "$proj")/raw.yaml" >/dev/null 2>&1
+			step limactl start --name=raw --tty=false --timeout=15m "$(dirname "$proj")/raw.yaml"
 			t1=$(now)
 			raw+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
 			echo "boot $((i + 1)): raw limactl start ${raw[-1]} s" >&2
-			as_user limactl delete -f raw >/dev/null 2>&1
+			step limactl delete -f raw
 		fi
 	done
 done
@@ -100,4 +112,5 @@ echo "| raw limactl start (s) | $(stats "${raw[@]}") |"
 echo "| sysvm up / limactl start, medians | $(awk -v a="$(median "${up[@]}")" -v b="$(median "${raw[@]}")" 'BEGIN{printf "%.3f", a/b}') (goal ≤ 1.02) |"
 echo "| per pair | ${pairs[*]} |"
 echo "| sysvm's own time around limactl start (ms) | $(stats "${own[@]}") |"
+echo "| of which waiting for the guest's console to print its host keys (ms) | $(stats "${hk[@]}") |"
 echo "| own share of sysvm's start (%) | $(stats "${shares[@]}") (goal ≤ 2) |"
