@@ -1,7 +1,8 @@
 // Package detach starts a process that outlives its caller: in a session
 // of its own (no controlling terminal, out of reach of the terminal's
 // Ctrl-C), stdin from /dev/null, stdout and stderr appended to a log, and
-// no other descriptor inherited.
+// no other descriptor inherited. It never waits for, signals or watches
+// the process it started: the caller holds its pid.
 package detach
 
 import (

@@ -1,4 +1,6 @@
-// Package layouts embeds the Zellij layouts sysvm ships.
+// Package layouts embeds the Zellij layouts sysvm ships. It never reads a
+// project's own layout (package project does) nor copies one into a VM
+// (package session does).
 package layouts
 
 import _ "embed"

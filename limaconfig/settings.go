@@ -1,6 +1,8 @@
 // Package limaconfig builds a project's Lima config from the embedded base
 // template, the project's settings and the host, with yaml.v3 nodes rather
-// than text, and merges the user's `lima:` block over it.
+// than text, and merges the user's `lima:` block over it. It only returns
+// bytes: it never writes the config to disk or runs limactl (package vm
+// does both).
 package limaconfig
 
 import (

@@ -1,6 +1,8 @@
 // Package project finds the project a directory belongs to and derives its
 // names: the slug, the Lima VM name and the Zellij session name. It also
-// reads the project's optional, committed sysvm.yaml.
+// reads the project's optional, committed sysvm.yaml and its layout. It
+// never writes into a project, never looks above $HOME or in directories
+// others can write, and never follows a symbolic link to a layout.
 package project
 
 import (

@@ -1,7 +1,9 @@
 // Package sshx is sysvm's own SSH client for Lima VMs: it reads the
 // instance's ssh.config, dials with golang.org/x/crypto/ssh, pins the VM's
 // host key, keeps the link alive, and runs interactive PTY sessions with the
-// local terminal in raw mode.
+// local terminal in raw mode. It never runs an ssh binary or limactl, and
+// never reads sysvm's state itself: pins come and go through the HostKeys
+// it is given.
 package sshx
 
 import (

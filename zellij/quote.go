@@ -1,6 +1,7 @@
 // Package zellij is the Zellij CLI contract as sysvm uses it over SSH: the
 // one place that builds remote command lines, the attach-or-create command,
-// and parsing of `zellij list-sessions --no-formatting`.
+// and parsing of `zellij list-sessions --no-formatting`. It never opens a
+// connection or runs a process: callers run its command lines over theirs.
 package zellij
 
 import (
