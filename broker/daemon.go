@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -99,6 +100,18 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	if err := os.Chmod(d.Socket, 0o600); err != nil {
 		l.Close()
 		return err
+	}
+	// One thread runs the broker's goroutines unless GOMAXPROCS says
+	// otherwise: a session's output arrives as a stream of small SSH
+	// packets, and each one passes through three goroutines (x/crypto's
+	// reader and demultiplexer, then the copy into the client's file).
+	// With one P those hand-offs are plain goroutine switches; with more,
+	// each packet wakes idle threads that spin and sleep again, which
+	// cost the broker 15–25 % more CPU per byte in the lab
+	// (docs/bench.md). One core decrypts AES-GCM far faster than any
+	// terminal or pipe reads.
+	if os.Getenv("GOMAXPROCS") == "" {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	}
 	d.vms = map[string]*vmLink{}
 	d.lastActive = time.Now()
