@@ -50,8 +50,12 @@ func TestNegotiatedCipher(t *testing.T) {
 // BenchmarkSSHRead100MiB is the minimal program behind the stream
 // figures: 100 MiB read from the lab's sshd by golang.org/x/crypto/ssh in
 // this process (sysvm's dialer, no broker, no terminal, output discarded)
-// against OpenSSH's client with a ControlMaster. Run it with -count to
-// interleave the two.
+// against OpenSSH's client with a ControlMaster. x/crypto sends a window
+// adjustment after each read of the channel once a few packets are
+// outstanding, so the reader's buffer size matters: "xcrypto-8k" reads
+// through io.Discard (8 KiB reads), "xcrypto-32k" as io.Copy does,
+// "xcrypto-256k" with the broker's buffer. Run it with -count to
+// interleave them.
 func BenchmarkSSHRead100MiB(b *testing.B) {
 	e, _ := benchEnv(b, "xread")
 	const size = 100 << 20
@@ -60,30 +64,45 @@ func BenchmarkSSHRead100MiB(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("xcrypto", func(b *testing.B) {
-		b.SetBytes(size)
-		c, err := sshx.Dial(context.Background(), cfg, sshx.Options{VM: "xread-dev"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			s, err := c.NewSession()
+	for _, bs := range []int{8 << 10, 32 << 10, 256 << 10} {
+		b.Run("xcrypto-"+strconv.Itoa(bs>>10)+"k", func(b *testing.B) {
+			b.SetBytes(size)
+			c, err := sshx.Dial(context.Background(), cfg, sshx.Options{VM: "xread-dev"})
 			if err != nil {
 				b.Fatal(err)
 			}
-			out, _ := s.StdoutPipe()
-			if err := s.Start(src); err != nil {
-				b.Fatal(err)
+			defer c.Close()
+			buf := make([]byte, bs)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s, err := c.NewSession()
+				if err != nil {
+					b.Fatal(err)
+				}
+				out, _ := s.StdoutPipe()
+				if err := s.Start(src); err != nil {
+					b.Fatal(err)
+				}
+				// Only the reads' size matters: io.CopyBuffer would hand
+				// io.Discard's ReadFrom the reader and use 8 KiB.
+				var n int64
+				for {
+					k, err := out.Read(buf)
+					n += int64(k)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				if n != size {
+					b.Fatalf("read %d bytes", n)
+				}
+				_ = s.Wait()
 			}
-			n, err := io.Copy(io.Discard, out)
-			if err != nil || n != size {
-				b.Fatalf("read %d bytes: %v", n, err)
-			}
-			_ = s.Wait()
-		}
-	})
+		})
+	}
 	b.Run("openssh-controlmaster", func(b *testing.B) {
 		b.SetBytes(size)
 		runStream(b, func() *exec.Cmd {
@@ -124,37 +143,39 @@ func BenchmarkStream100MiBPTY(b *testing.B) {
 }
 
 func runPTYStream(b *testing.B, size int64, mk func() *exec.Cmd) {
-	one := func() {
-		c := mk()
-		f, err := pty.StartWithSize(c, &pty.Winsize{Rows: 24, Cols: 80})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		buf := make([]byte, 256<<10)
-		var n int64
-		for {
-			k, err := f.Read(buf)
-			n += int64(k)
-			if err != nil {
-				if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EIO) {
-					b.Fatal(err)
-				}
-				break
-			}
-		}
-		if err := c.Wait(); err != nil {
-			b.Fatalf("%v: %v", c.Args, err)
-		}
-		// The guest's terminal may add a line end; nothing may be missing.
-		if n < size || n > size+64 {
-			b.Fatalf("received %d bytes, want %d", n, size)
-		}
-	}
-	one()
+	ptyStreamOnce(b, size, mk())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		one()
+		ptyStreamOnce(b, size, mk())
+	}
+}
+
+// ptyStreamOnce runs c with a local pseudo-terminal as its stdin and
+// stdout, reads all it prints and checks that size bytes arrived.
+func ptyStreamOnce(b testing.TB, size int64, c *exec.Cmd) {
+	f, err := pty.StartWithSize(c, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 256<<10)
+	var n int64
+	for {
+		k, err := f.Read(buf)
+		n += int64(k)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EIO) {
+				b.Fatal(err)
+			}
+			break
+		}
+	}
+	if err := c.Wait(); err != nil {
+		b.Fatalf("%v: %v", c.Args, err)
+	}
+	// The guest's terminal may add a line end; nothing may be missing.
+	if n < size || n > size+64 {
+		b.Fatalf("received %d bytes, want %d", n, size)
 	}
 }
 
