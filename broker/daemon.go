@@ -108,7 +108,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	// reader and demultiplexer, then the copy into the client's file).
 	// With one P those hand-offs are plain goroutine switches; with more,
 	// each packet wakes idle threads that spin and sleep again, which
-	// cost the broker 15–25 % more CPU per byte in the lab
+	// cost the broker 15–29 % more CPU per byte in the lab
 	// (docs/bench.md). One core decrypts AES-GCM far faster than any
 	// terminal or pipe reads.
 	if os.Getenv("GOMAXPROCS") == "" {
@@ -118,8 +118,8 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	// of output is 100 MiB of short-lived garbage, and with Go's default
 	// GOGC the broker's small heap is collected every few MiB. Collecting
 	// at five times the live heap instead, capped by a soft limit of
-	// 16 MiB of Go memory, took 7 % off the broker's CPU per byte of
-	// terminal output in the lab (11–15 % without the cap) and keeps its
+	// 16 MiB of Go memory, took about 6 % off the broker's CPU per byte
+	// of terminal output in the lab (11–15 % without the cap) and keeps its
 	// peak RSS at 22 MiB after 100 MiB of output (docs/bench.md). GOGC
 	// and GOMEMLIMIT still override both.
 	if os.Getenv("GOGC") == "" {
