@@ -110,7 +110,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	// each packet wakes idle threads that spin and sleep again, which
 	// cost the broker 15–29 % more CPU per byte in the lab
 	// (docs/bench.md). One core decrypts AES-GCM far faster than any
-	// terminal or pipe reads.
+	// terminal or pipe reads; streams from several VMs at once share it.
 	if os.Getenv("GOMAXPROCS") == "" {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	}
