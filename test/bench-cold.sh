@@ -44,7 +44,7 @@ cleanup() {
 	as_user limactl delete -f cold-dev >/dev/null 2>&1 || true
 	as_user limactl delete -f raw >/dev/null 2>&1 || true
 	as_user sysvm broker stop >/dev/null 2>&1 || true
-	rm -rf "$bin" "${log-}"
+	rm -rf "$bin" "${log-}" "$lima_home" "$(dirname "$proj")"
 }
 trap cleanup EXIT
 
