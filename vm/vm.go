@@ -311,9 +311,18 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 		return err
 	}
 	timeout := m.startTimeout()
-	// limactl is asked to give up at timeout; sysvm kills it if it does not.
-	runCtx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
-	defer cancel()
+	// limactl is asked to give up at timeout; sysvm kills it if it does not
+	// while it waits. An interrupted wait leaves limactl alone for good: a
+	// create signalled half-way leaves no VM behind.
+	runCtx, cancel := context.WithCancel(context.Background())
+	kill := time.AfterFunc(timeout+5*time.Second, cancel)
+	interrupted := false
+	defer func() {
+		if !interrupted {
+			kill.Stop()
+			cancel()
+		}
+	}()
 
 	began := time.Now()
 	stop := m.Progress.watch(vm, phase, []string{filepath.Join(m.LimaHome, vm, "ha.stderr.log"), startLog})
@@ -324,6 +333,8 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 	select {
 	case err = <-done:
 	case <-ctx.Done():
+		interrupted = true
+		kill.Stop()
 		stop()
 		return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", ErrInterrupted, vm),
 			"sysvm status", "sysvm attach")
@@ -338,7 +349,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 		err = nil
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		if runCtx.Err() != nil { // the kill timer fired
 			return hint.Wrap(fmt.Errorf("VM %s did not become ready within %s", vm, timeout),
 				"see "+filepath.Join(m.LimaHome, vm, "ha.stderr.log"), "raise the limit with SYSVM_START_TIMEOUT=30m")
 		}

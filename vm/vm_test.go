@@ -2,6 +2,7 @@ package vm
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/state"
 )
 
 func TestChanges(t *testing.T) {
@@ -115,5 +118,58 @@ func TestStartedDegraded(t *testing.T) {
 				t.Errorf("startedDegraded = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// scriptLimactl writes a limactl whose start runs body; every other
+// command answers as Lima 2.2.0.
+func scriptLimactl(t *testing.T, body string) *lima.Client {
+	t.Helper()
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "limactl")
+	script := "#!/bin/sh\ncase \"$1\" in --version) echo 'limactl version 2.2.0'; exit 0;; esac\n" + body
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &lima.Client{Exe: exe, Dir: dir}
+}
+
+// TestInterruptedStartLeavesLimactl: Ctrl-C stops sysvm's wait, and the
+// limactl it started (a create, perhaps) runs to its end unsignalled.
+func TestInterruptedStartLeavesLimactl(t *testing.T) {
+	result := filepath.Join(t.TempDir(), "result")
+	l := scriptLimactl(t, "trap 'kill $p; echo signalled >"+result+"; exit 143' TERM INT\n"+
+		"sleep 1 & p=$!; wait $p\necho finished >"+result+"\n")
+	m := &Manager{Lima: l, LimaHome: t.TempDir(), State: state.Dir(t.TempDir())}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := m.start(ctx, "x-dev", "", "creating", nil); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("start = %v, want ErrInterrupted", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(result)
+		if got := strings.TrimSpace(string(b)); got != "" {
+			if got != "finished" {
+				t.Errorf("limactl after the interrupted wait: %s, want finished", got)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("limactl never ended")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestStartKilledAfterTimeout: a limactl that ignores its --timeout is
+// ended by sysvm a little after it, with the error that says what to do.
+func TestStartKilledAfterTimeout(t *testing.T) {
+	l := scriptLimactl(t, "trap 'kill $p; exit 143' TERM\nsleep 30 & p=$!; wait $p\n")
+	m := &Manager{Lima: l, LimaHome: t.TempDir(), State: state.Dir(t.TempDir()), StartTimeout: time.Millisecond}
+	err := m.start(context.Background(), "x-dev", "", "starting", nil)
+	if err == nil || !strings.Contains(err.Error(), "did not become ready within 1ms") ||
+		!strings.Contains(strings.Join(hint.Of(err), "\n"), "SYSVM_START_TIMEOUT") {
+		t.Errorf("start = %v", err)
 	}
 }
