@@ -348,7 +348,9 @@ func (ha *hostAgent) shutdown(errs []string, code int) int {
 	// by an sshd that outlived the guest's processes.
 	if ha.sshd != nil && ha.sshd.Process != nil {
 		sshd := ha.sshd.Process.Pid
-		killAll(syscall.SIGKILL, append([]int{sshd}, procs.Descendants(sshd)...))
+		pids := append([]int{sshd}, procs.Descendants(sshd)...)
+		killAll(syscall.SIGKILL, pids)
+		removeAgentSockets(pids)
 	}
 	killAll(syscall.SIGKILL, procs.Descendants(os.Getpid()))
 	if ha.sshd != nil && !ha.sshdReaped {

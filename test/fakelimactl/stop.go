@@ -105,6 +105,7 @@ func stopForcibly(inst *instance) {
 	all := append(append([]int{}, roots...), procs.Descendants(roots...)...)
 	killAll(syscall.SIGKILL, all)
 	procs.WaitGone(3*time.Second, all...)
+	removeAgentSockets(all)
 	killGuest(inst.Dir, runWithTimeout)
 
 	suffixes := []string{".pid", ".sock", ".tmp"}
