@@ -116,6 +116,9 @@ func (f *fixture) prepare() error {
 	if err := os.WriteFile(filepath.Join(f.conf, "nix.conf"), []byte(nixConf), 0o644); err != nil {
 		return err
 	}
+	if err := os.Mkdir(filepath.Join(tmpRoot, "tmp"), 0o700); err != nil {
+		return err
+	}
 	f.copy = filepath.Join(tmpRoot, "repo")
 	f.sysvm = filepath.Join(tmpRoot, "bin", "sysvm")
 
@@ -179,8 +182,9 @@ func (f *fixture) prepare() error {
 
 // env is the environment of every process the suite runs: parent without
 // its NIX_* and GIT_CONFIG* variables, then the suite's own Nix and git
-// configuration, then extra. Nix reads NIX_CONF_DIR/nix.conf in place of
-// /etc/nix/nix.conf and NIX_USER_CONF_FILES in place of ~/.config/nix, so
+// configuration and temporary directory, then extra. Nix reads
+// NIX_CONF_DIR/nix.conf in place of /etc/nix/nix.conf and
+// NIX_USER_CONF_FILES in place of ~/.config/nix, so
 // the machine's settings can neither help nor hurt (Nix's manual, nix.conf,
 // "Configuration file"; NIX_CONFIG from the parent is dropped too). Git,
 // which Nix runs for git+file flakes, reads no /etc/gitconfig nor
@@ -198,6 +202,8 @@ func (f *fixture) env(parent, extra []string) []string {
 		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 		"GIT_AUTHOR_NAME=sysvm test", "GIT_AUTHOR_EMAIL=test@invalid",
 		"GIT_COMMITTER_NAME=sysvm test", "GIT_COMMITTER_EMAIL=test@invalid",
+		// nix develop leaves an empty nix-shell.* directory in TMPDIR.
+		"TMPDIR="+filepath.Join(tmpRoot, "tmp"),
 	)
 	return append(env, extra...)
 }

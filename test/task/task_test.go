@@ -60,6 +60,14 @@ var (
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if realSysvm != "" {
+		os.RemoveAll(filepath.Dir(realSysvm))
+	}
+	os.Exit(code)
+}
+
 // sysvm builds the real sysvm once.
 func sysvm(t *testing.T) string {
 	t.Helper()
