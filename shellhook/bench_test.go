@@ -44,7 +44,8 @@ func timeShell(b *testing.B, argv []string) time.Duration {
 		b.Skipf("%s not installed", argv[0])
 	}
 	cmd := exec.Command(shellPath, argv[1:]...)
-	cmd.Env = []string{"PATH=", "HOME=" + b.TempDir()}
+	home := privateDir(b)
+	cmd.Env = []string{"PATH=", "HOME=" + home, "XDG_RUNTIME_DIR=" + home}
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	d := time.Since(start)

@@ -34,7 +34,7 @@ func FuzzHook(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir, home := t.TempDir(), t.TempDir()
+			dir, home := t.TempDir(), privateDir(t)
 			hook := filepath.Join(dir, "hook")
 			os.WriteFile(hook, []byte(text), 0o644)
 			var script string
@@ -45,7 +45,9 @@ func FuzzHook(f *testing.F) {
 			}
 			cmd := exec.Command(name, "-c", script)
 			cmd.Dir = dir
-			cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + home} // fish writes its config under HOME
+			// fish writes its config under HOME and its runtime files under
+			// XDG_RUNTIME_DIR (else /tmp/fish.$USER).
+			cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + home, "XDG_RUNTIME_DIR=" + home}
 			out, err := cmd.Output()
 			if err != nil {
 				t.Fatalf("%s cannot source the hook for %q: %v", name, self, err)

@@ -58,6 +58,18 @@ var syntaxCheck = map[string][]string{
 	"fish": {"fish", "--no-execute"},
 }
 
+// privateDir is a new directory that only the user can enter: a shell's
+// HOME and XDG_RUNTIME_DIR (fish ignores a runtime directory others can
+// read, and falls back to /tmp/fish.$USER).
+func privateDir(t testing.TB) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.Chmod(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func needShell(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
@@ -78,6 +90,8 @@ func TestHookSyntax(t *testing.T) {
 			text, _ := sh.Hook(trickySelf)
 			c := syntaxCheck[name]
 			cmd := exec.Command(c[0], c[1:]...)
+			home := privateDir(t)
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_RUNTIME_DIR=" + home}
 			cmd.Stdin = strings.NewReader(text)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%s rejects the hook: %v\n%s", name, err, out)
@@ -149,8 +163,8 @@ func startShell(t *testing.T, name, hookFile string, env []string) *shellSession
 	case "fish":
 		cmd = exec.Command(path, "--no-config", "-i")
 	}
-	home := t.TempDir()
-	cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm", "XDG_CONFIG_HOME=" + home}, env...)
+	home := privateDir(t)
+	cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm", "XDG_CONFIG_HOME=" + home, "XDG_RUNTIME_DIR=" + home}, env...)
 	tm := term.Start(t, cmd)
 	s := &shellSession{tm: tm}
 	if name == "fish" {
@@ -286,8 +300,8 @@ func runHookOnce(t *testing.T, name string, interactive bool, env ...string) []s
 		args = append(args[:n:n], append([]string{"-i"}, args[n:]...)...)
 	}
 	cmd := exec.Command(path, args...)
-	home := t.TempDir()
-	cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm", "XDG_CONFIG_HOME=" + home}, env...)
+	home := privateDir(t)
+	cmd.Env = append([]string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=xterm", "XDG_CONFIG_HOME=" + home, "XDG_RUNTIME_DIR=" + home}, env...)
 	tm := term.Start(t, cmd)
 	if code := tm.ExitCode(10 * time.Second); code != 0 {
 		t.Fatalf("%s %v exited %d:\n%s", name, args[:len(args)-1], code, tm.Output())
