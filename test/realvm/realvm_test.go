@@ -74,29 +74,10 @@ func newRig(t *testing.T) *rig {
 	// Fresh LIMA_HOME, project, state and Zellij cache, owned by the test user.
 	r.asRoot("rm", "-rf", limaHome, filepath.Dir(projDir), r.home+"/.local/state/sysvm", r.home+"/.cache/sysvm")
 	r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", limaHome, filepath.Dir(projDir), projDir)
-	cmdline, err := os.ReadFile(filepath.Join(r.image, "kernel-cmdline"))
+	// The same project file as the demo's and the cold-start benchmark's.
+	cfg, err := exec.Command("bash", "project-yaml.sh", r.image, "the demo project of the real-VM suite").Output()
 	must(t, err)
-	cfg := fmt.Sprintf(`# the demo project of the real-VM suite
-cpus: 2
-memory: 2GiB
-disk: 8GiB
-lima:
-  cpuType:
-    x86_64: max
-  firmware:
-    legacyBIOS: true
-  images:
-    - location: %[1]s/debian-12-lima.qcow2
-      arch: x86_64
-      kernel:
-        location: %[1]s/vmlinuz
-        arch: x86_64
-        cmdline: %[2]q
-      initrd:
-        location: %[1]s/initrd.img
-        arch: x86_64
-`, r.image, strings.TrimSpace(string(cmdline)))
-	r.writeAsUser(filepath.Join(projDir, "sysvm.yaml"), cfg)
+	r.writeAsUser(filepath.Join(projDir, "sysvm.yaml"), string(cfg))
 	r.writeAsUser(filepath.Join(projDir, "notes.txt"), "the user's work\n")
 	// A layout with a shell first, so the test can type into it (the
 	// default one opens an editor first).
@@ -111,8 +92,19 @@ lima:
 		if err := lab.StopBrokerAt(sock, filepath.Join(r.bin, "sysvm")); err != nil {
 			t.Error(err)
 		}
+		r.removeUnlessFailed(limaHome, filepath.Dir(projDir), r.bin)
 	})
 	return r
+}
+
+// removeUnlessFailed removes the test's fixed directories under /tmp when it
+// passed; after a failure they stay for a look (the next run replaces them).
+func (r *rig) removeUnlessFailed(dirs ...string) {
+	if r.t.Failed() {
+		r.t.Logf("kept for a look: %s", strings.Join(dirs, " "))
+		return
+	}
+	r.asRoot(append([]string{"rm", "-rf"}, dirs...)...)
 }
 
 func must(t *testing.T, err error) {
@@ -592,6 +584,7 @@ func TestContract(t *testing.T) {
 		r.asRoot("rm", "-rf", h)
 		r.asRoot("install", "-d", "-o", user, "-g", user, "-m", "0755", h)
 	}
+	t.Cleanup(func() { r.removeUnlessFailed(realHome, fakeHome) })
 	cfg := filepath.Join(projDir, ".lima", "config.yaml")
 	if _, err := os.Stat(cfg); err != nil {
 		out := r.ok("sysvm", "config") // TestScenario normally wrote it
