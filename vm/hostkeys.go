@@ -47,14 +47,23 @@ func (m *Manager) beforeStart(vm string) (bool, error) {
 // shows fingerprints, so that the first connection checks against them
 // rather than trusting the key. Lima truncates the console log at each
 // start, so what it shows then is the current boot's. Called under the VM
-// lock; a guest that prints none costs at most wait.
+// lock; a guest that prints none costs at most wait, said on the terminal
+// once it passes a second.
 func (m *Manager) awaitHostKeys(ctx context.Context, vm string, wait time.Duration) {
-	deadline := time.Now().Add(wait)
+	start := time.Now()
+	deadline, said := start.Add(wait), false
 	for !m.printsHostKeys(vm) && time.Now().Before(deadline) {
+		if !said && time.Since(start) >= time.Second {
+			m.Progress.Say("waiting up to %s for %s to print its SSH host key fingerprints on its console", wait-time.Second, vm)
+			said = true
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+	if said && !m.printsHostKeys(vm) {
+		m.Progress.Say("%s printed none: sysvm trusts the host key of the first connection", vm)
 	}
 }

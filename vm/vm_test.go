@@ -173,3 +173,39 @@ func TestStartKilledAfterTimeout(t *testing.T) {
 		t.Errorf("start = %v", err)
 	}
 }
+
+// TestAwaitHostKeysSaysWhatItWaitsFor: a console that shows fingerprints
+// ends the wait at once and quietly; one that shows none is waited for, with
+// a word after a second and one at the end on the key being trusted.
+func TestAwaitHostKeysSaysWhatItWaitsFor(t *testing.T) {
+	block := "-----BEGIN SSH HOST KEY FINGERPRINTS-----\n256 SHA256:aaa root@lima-x (ED25519)\n-----END SSH HOST KEY FINGERPRINTS-----\n"
+	for _, tc := range []struct {
+		name, console string
+		want          []string
+	}{
+		{"printed", "boot\n" + block + "login: ", nil},
+		{"none", "boot\nlogin: ", []string{
+			"sysvm: waiting up to 500ms for x-dev to print its SSH host key fingerprints on its console",
+			"sysvm: x-dev printed none: sysvm trusts the host key of the first connection",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			os.MkdirAll(filepath.Join(home, "x-dev"), 0o755)
+			os.WriteFile(filepath.Join(home, "x-dev", "serial.log"), []byte(tc.console), 0o644)
+			var out strings.Builder
+			m := &Manager{LimaHome: home, Progress: &Progress{W: &out}}
+			m.awaitHostKeys(context.Background(), "x-dev", 1500*time.Millisecond)
+			if got := splitLines(out.String()); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("said %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}

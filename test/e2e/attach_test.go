@@ -247,7 +247,9 @@ func TestHostKeyChangeRefused(t *testing.T) {
 			e.Setenv(m.env...)
 			e.Setenv("FAKELIMA_NO_CONSOLE_KEYS=1")
 			dir := e.project("keys", "")
-			e.ok(dir, "up")
+			if r := e.ok(dir, "up"); !strings.Contains(r.Stderr, "keys-dev printed none: sysvm trusts the host key of the first connection") {
+				t.Errorf("up does not say it waited for fingerprints in vain:\n%s", r.Stderr)
+			}
 			if r := e.ok(dir, "status"); !strings.Contains(r.Stdout, "trusted on first use") {
 				t.Errorf("status does not say the key is trusted on first use:\n%s", r.Stdout)
 			}
