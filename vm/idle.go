@@ -86,6 +86,10 @@ func (m *Manager) IdleCandidates(ctx context.Context) ([]IdleVM, error) {
 // IdleStop stops vm gracefully, as `sysvm stop` does, if it is still an
 // idle stop candidate once the VM's lock is held, and records when. It
 // reports whether it stopped the VM.
+//
+// A VM that a command ensured within the period is left alone: that
+// command (an attach, a shell) holds no connection yet while it dials, so
+// the broker saw no client, but the VM is in use.
 func (m *Manager) IdleStop(ctx context.Context, vm string) (bool, error) {
 	lock, err := m.State.LockVM(vm)
 	if err != nil {
@@ -93,7 +97,7 @@ func (m *Manager) IdleStop(ctx context.Context, vm string) (bool, error) {
 	}
 	defer lock.Unlock()
 	r, ok := m.State.Record(vm)
-	if !ok {
+	if !ok || time.Since(r.Updated) < time.Duration(r.Idle.Period) {
 		return false, nil
 	}
 	inst, err := m.Inspect(ctx, vm)

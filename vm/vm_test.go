@@ -209,3 +209,19 @@ func splitLines(s string) []string {
 	}
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
+
+// TestIdleStopLeavesARecentlyEnsuredVM: a command that ensured the VM
+// within the period is about to use it, though the broker sees no client
+// yet; idle stop leaves the VM alone without asking Lima (this Manager has
+// no limactl to ask).
+func TestIdleStopLeavesARecentlyEnsuredVM(t *testing.T) {
+	m := &Manager{State: state.Dir(t.TempDir())}
+	rec := state.Record{Name: "x", VM: "x-dev", Updated: time.Now().Add(-time.Minute),
+		Idle: state.Idle{Period: state.Duration(time.Hour), StartedPID: 42}}
+	if err := m.State.Save(rec); err != nil {
+		t.Fatal(err)
+	}
+	if stopped, err := m.IdleStop(context.Background(), "x-dev"); stopped || err != nil {
+		t.Errorf("IdleStop = %v, %v; want the VM left alone", stopped, err)
+	}
+}
