@@ -45,15 +45,9 @@ if ((fast)); then
   # tests in the run above).
   SYSVM_LAB_LIMA=2.2.0 go test -count=1 -timeout 20m ./test/e2e/
   # A bounded run of each fuzz target (the seeds already ran above).
-  # Counts, not durations: before Go 1.27 a race in Go's fuzzing coordinator
-  # can fail a duration-bounded run at its end with a bare "context deadline
-  # exceeded" and no failing input. Each count is about 10 s of this
-  # machine's rate for that target (FuzzHook runs real shells).
-  for target in "FuzzSlug ./project 200000x" "FuzzGenerate ./limaconfig 12000x" \
-    "FuzzCommandLine ./zellij 6000x" "FuzzHook ./shellhook 2000x"; do
-    set -- $target
-    go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-$3}" "$2"
-  done
+  while read -r target pkg execs; do
+    go test -run '^$' -fuzz "^$target\$" -fuzztime "${FUZZTIME:-${execs}x}" "$pkg" </dev/null
+  done < <(grep -v '^#' test/fuzz-targets)
 fi
 if ((realvm)); then
   echo "== real-VM suite" >&2
