@@ -9,10 +9,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,8 +24,9 @@ import (
 )
 
 // TestMain doubles as a fake broker run as another user: with
-// BROKER_TEST_LISTEN set it listens there, says "ready", and reports how
-// many bytes its one client sent.
+// BROKER_TEST_LISTEN set it listens there, says "ready", reports how many
+// bytes each client sent ("got N"), and on SIGTERM takes the clients
+// still queued, waits for them and says "done".
 func TestMain(m *testing.M) {
 	if sock := os.Getenv("BROKER_TEST_LISTEN"); sock != "" {
 		os.Exit(fakeListener(sock))
@@ -37,14 +40,27 @@ func fakeListener(sock string) int {
 		fmt.Println("listen:", err)
 		return 1
 	}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	// On SIGTERM, accept what is queued already, then stop.
+	go func() { <-term; l.(*net.UnixListener).SetDeadline(time.Now().Add(300 * time.Millisecond)) }()
 	fmt.Println("ready")
-	c, err := l.Accept()
-	if err != nil {
-		return 1
+	var wg sync.WaitGroup
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			n, _ := io.Copy(io.Discard, c)
+			fmt.Println("got", n)
+		}()
 	}
-	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	n, _ := io.Copy(io.Discard, c)
-	fmt.Println("got", n)
+	wg.Wait()
+	fmt.Println("done")
 	return 0
 }
 
@@ -121,8 +137,17 @@ func TestClientRefusesListenerOfAnotherUser(t *testing.T) {
 	if _, err := c.Channel("x-dev", "/nonexistent/ssh.config").Start("true", nil, "", io.Discard, io.Discard); !errors.As(err, &ue) || !errors.As(err, new(*sshx.LostError)) {
 		t.Fatalf("a session through another user's listener: %v", err)
 	}
-	if !lines.Scan() || lines.Text() != "got 0" {
-		t.Fatalf("the other user's listener received data: %q", lines.Text())
+	// Both calls reached the listener, and neither sent it a byte.
+	cmd.Process.Signal(syscall.SIGTERM)
+	clients := 0
+	for lines.Scan() && lines.Text() != "done" {
+		if lines.Text() != "got 0" {
+			t.Errorf("the other user's listener received data: %q", lines.Text())
+		}
+		clients++
+	}
+	if clients < 2 {
+		t.Errorf("the other user's listener saw %d clients, want one per call", clients)
 	}
 }
 
