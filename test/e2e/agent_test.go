@@ -14,10 +14,11 @@ import (
 // its socket.
 func (e *env) startAgent(t *testing.T, comment string) string {
 	t.Helper()
+	needTools(t, "ssh-agent", "ssh-add", "ssh-keygen")
 	sock := filepath.Join(e.Root, comment+".sock")
 	agent := exec.Command("ssh-agent", "-a", sock, "-D")
 	if err := agent.Start(); err != nil {
-		t.Skipf("no ssh-agent: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
 	key := filepath.Join(e.Root, comment)

@@ -231,13 +231,7 @@ func TestSecurityDefaults(t *testing.T) {
 		t.Errorf("unsafe defaults in the generated config: %+v", c)
 	}
 	// The agent is forwarded only when configured.
-	agent := exec.Command("ssh-agent", "-a", filepath.Join(e.Root, "agent.sock"), "-D")
-	if err := agent.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer agent.Process.Kill()
-	time.Sleep(300 * time.Millisecond)
-	sock := "SSH_AUTH_SOCK=" + filepath.Join(e.Root, "agent.sock")
+	sock := "SSH_AUTH_SOCK=" + e.startAgent(t, "hardening-key")
 	for _, m := range modes {
 		c := e.cmd(dir, "shell", "--", "sh", "-c", "echo sock=${SSH_AUTH_SOCK:-none}")
 		c.Env = append(c.Env, append(m.env, sock)...)
@@ -250,9 +244,9 @@ func TestSecurityDefaults(t *testing.T) {
 	for _, m := range modes {
 		c := e.cmd(fwd, "shell", "--", "sh", "-c", "ssh-add -l; echo rc=$?")
 		c.Env = append(c.Env, append(m.env, sock)...)
-		// An empty agent answers "The agent has no identities." with exit 1;
-		// without forwarding ssh-add cannot connect at all (exit 2).
-		if r := runCmd(c); !strings.Contains(r.Stdout+r.Stderr, "rc=1") {
+		// The forwarded agent lists its key (exit 0); without forwarding
+		// ssh-add cannot connect at all (exit 2).
+		if r := runCmd(c); !strings.Contains(r.Stdout, "hardening-key") || !strings.Contains(r.Stdout, "rc=0") {
 			t.Errorf("%s: agent not forwarded when configured: %s", m.name, r)
 		}
 	}
