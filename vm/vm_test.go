@@ -137,12 +137,22 @@ func scriptLimactl(t *testing.T, body string) *lima.Client {
 // TestInterruptedStartLeavesLimactl: Ctrl-C stops sysvm's wait, and the
 // limactl it started (a create, perhaps) runs to its end unsignalled.
 func TestInterruptedStartLeavesLimactl(t *testing.T) {
-	result := filepath.Join(t.TempDir(), "result")
+	dir := t.TempDir()
+	started, result := filepath.Join(dir, "started"), filepath.Join(dir, "result")
 	l := scriptLimactl(t, "trap 'kill $p; echo signalled >"+result+"; exit 143' TERM INT\n"+
-		"sleep 1 & p=$!; wait $p\necho finished >"+result+"\n")
+		"touch "+started+"; sleep 1 & p=$!; wait $p\necho finished >"+result+"\n")
 	m := &Manager{Lima: l, LimaHome: t.TempDir(), State: state.Dir(t.TempDir())}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// Ctrl-C once limactl start runs.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(started); err == nil {
+				cancel()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 	if err := m.start(ctx, "x-dev", "", "creating", nil); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("start = %v, want ErrInterrupted", err)
 	}
