@@ -282,7 +282,10 @@ func TestCdEntersTheVM(t *testing.T) {
 	if strings.Contains(d.screen("a"), "sysvm: error") {
 		t.Errorf("sysvm ran inside the VM:\n%s", d.screen("a"))
 	}
+	// Back at the session's own shell before detaching: keys typed while
+	// the nested shell exits can reach it instead of the session.
 	d.typeLine("a", "exit")
+	d.waitFor("a", `^exit\n\S*@vm:\S*# ?$`, 10*time.Second)
 	d.detach("a")
 }
 
