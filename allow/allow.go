@@ -17,7 +17,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/state"
 )
@@ -30,46 +29,59 @@ type File struct {
 	Sum string
 }
 
-// Files returns the project's files that need allowing: sysvm.yaml unless
-// it sets nothing, the Lima config unless sysvm generated it and nobody
-// edited it since, and the layout file. A project with none of them needs no allow.
-func Files(p *project.Project) ([]File, error) {
+// Files returns the project's files that need allowing, as they were
+// read when the project was loaded (project.Snapshot): sysvm.yaml unless it
+// sets nothing, the Lima config unless it is the one sysvm last wrote
+// there (see Generated), and the layout file. A project with none of them
+// needs no allow.
+func Files(sd state.Dir, p *project.Project) []File {
+	return needing(p, load(sd, p.Dir))
+}
+
+func needing(p *project.Project, r record) []File {
 	var out []File
 	add := func(rel string, b []byte) {
-		sum := sha256.Sum256(b)
-		out = append(out, File{Rel: rel, Sum: hex.EncodeToString(sum[:])})
+		out = append(out, File{Rel: rel, Sum: sum(b)})
 	}
-	for _, rel := range []string{project.FileName, project.LimaConfigPath} {
-		b, err := project.ReadSmall(filepath.Join(p.Dir, rel))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", filepath.Join(p.Dir, rel), err)
-		}
-		if rel == project.LimaConfigPath && limaconfig.Unedited(b) {
-			continue
-		}
-		// A sysvm.yaml that sets nothing (empty, or comments only) only
-		// marks the project.
-		if rel == project.FileName && reflect.ValueOf(p.File).IsZero() {
-			continue
-		}
-		add(rel, b)
+	// A sysvm.yaml that sets nothing (empty, or comments only) only
+	// marks the project.
+	if p.Snap.YAML != nil && !reflect.ValueOf(p.File).IsZero() {
+		add(project.FileName, p.Snap.YAML)
 	}
-	b, rel, err := p.ReadLayout()
-	if err != nil {
-		return nil, err
+	if b := p.Snap.LimaConfig; b != nil && (r.Generated == "" || sum(b) != r.Generated) {
+		add(project.LimaConfigPath, b)
 	}
-	if rel != "" {
-		add(rel, b)
+	if p.Snap.LayoutRel != "" {
+		add(p.Snap.LayoutRel, p.Snap.Layout)
 	}
-	return out, nil
+	return out
+}
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// Generated records that sysvm itself wrote b as the Lima config of the
+// project in dir: while the file holds exactly these bytes it needs no
+// allowing. Only this record makes a config sysvm's own; a stamp in the
+// file proves nothing, since anyone can compute one.
+func Generated(sd state.Dir, dir string, b []byte) error {
+	r := load(sd, dir)
+	if r.Generated == sum(b) {
+		return nil
+	}
+	r.Generated = sum(b)
+	return save(sd, r)
 }
 
 // record is what the state directory keeps per project.
 type record struct {
 	Dir   string            `json:"dir"`
 	Files map[string]string `json:"files"`
+	// Generated is the SHA-256 of the Lima config sysvm last wrote into
+	// the project.
+	Generated string `json:"generated,omitempty"`
 }
 
 func recordPath(sd state.Dir, dir string) string {
@@ -124,11 +136,8 @@ func (e *NotAllowedError) Hints() []string {
 // Check returns a *NotAllowedError when a file of p that needs allowing
 // (see Files) is new or changed since the user allowed it, else nil.
 func Check(sd state.Dir, p *project.Project) error {
-	fs, err := Files(p)
-	if err != nil {
-		return err
-	}
 	r := load(sd, p.Dir)
+	fs := needing(p, r)
 	e := &NotAllowedError{Dir: p.Dir}
 	for _, f := range fs {
 		switch sum, ok := r.Files[f.Rel]; {
@@ -148,11 +157,9 @@ func Check(sd state.Dir, p *project.Project) error {
 // Allow records the project's files as they are now (see Files) and
 // returns them; files that no longer exist are dropped from the record.
 func Allow(sd state.Dir, p *project.Project) ([]File, error) {
-	fs, err := Files(p)
-	if err != nil {
-		return nil, err
-	}
-	r := record{Dir: p.Dir, Files: map[string]string{}}
+	r := load(sd, p.Dir)
+	fs := needing(p, r)
+	r.Files = map[string]string{}
 	for _, f := range fs {
 		r.Files[f.Rel] = f.Sum
 	}
@@ -176,8 +183,7 @@ func Contents(sd state.Dir, dir string, files map[string][]byte) error {
 	}
 	r := load(sd, dir)
 	for rel, b := range files {
-		sum := sha256.Sum256(b)
-		r.Files[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		r.Files[filepath.ToSlash(rel)] = sum(b)
 	}
 	return save(sd, r)
 }

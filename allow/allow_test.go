@@ -83,46 +83,47 @@ func TestAllowFreshCloneThenChange(t *testing.T) {
 func TestWhichFilesNeedAllowing(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(t *testing.T, dir string)
+		setup func(t *testing.T, sd state.Dir, dir string)
 		want  string // the files needing allow, comma-separated
 	}{
-		{"nothing: the first day just works", func(t *testing.T, dir string) {}, ""},
-		{"a sysvm.yaml that sets nothing", func(t *testing.T, dir string) {
+		{"nothing: the first day just works", func(t *testing.T, sd state.Dir, dir string) {}, ""},
+		{"a sysvm.yaml that sets nothing", func(t *testing.T, sd state.Dir, dir string) {
 			write(t, filepath.Join(dir, "sysvm.yaml"), "# cpus: 4\n")
 		}, ""},
-		{"a sysvm.yaml that names the project", func(t *testing.T, dir string) {
+		{"a sysvm.yaml that names the project", func(t *testing.T, sd state.Dir, dir string) {
 			write(t, filepath.Join(dir, "sysvm.yaml"), "name: other\n")
 		}, "sysvm.yaml"},
-		{"a Lima config sysvm generated", func(t *testing.T, dir string) {
-			gen, err := limaconfig.Generate(&project.Project{Dir: dir, Slug: "x", VM: "x-dev"}, limaconfig.Settings{}, limaconfig.ThisHost())
-			if err != nil {
+		{"a Lima config sysvm generated", func(t *testing.T, sd state.Dir, dir string) {
+			gen := generate(t, dir)
+			write(t, filepath.Join(dir, project.LimaConfigPath), string(gen))
+			if err := Generated(sd, dir, gen); err != nil {
 				t.Fatal(err)
 			}
-			write(t, filepath.Join(dir, project.LimaConfigPath), string(gen))
 		}, ""},
-		{"a Lima config edited by hand", func(t *testing.T, dir string) {
-			gen, err := limaconfig.Generate(&project.Project{Dir: dir, Slug: "x", VM: "x-dev"}, limaconfig.Settings{}, limaconfig.ThisHost())
-			if err != nil {
+		// sysvm's stamp is no proof: anyone can compute it.
+		{"a committed Lima config carrying sysvm's stamp", func(t *testing.T, sd state.Dir, dir string) {
+			write(t, filepath.Join(dir, project.LimaConfigPath), string(generate(t, dir)))
+		}, project.LimaConfigPath},
+		{"a Lima config edited by hand", func(t *testing.T, sd state.Dir, dir string) {
+			gen := generate(t, dir)
+			if err := Generated(sd, dir, gen); err != nil {
 				t.Fatal(err)
 			}
 			write(t, filepath.Join(dir, project.LimaConfigPath), "mounts: [{location: \"~\"}]\n"+string(gen))
 		}, project.LimaConfigPath},
-		{"the layout", func(t *testing.T, dir string) {
+		{"the layout", func(t *testing.T, sd state.Dir, dir string) {
 			write(t, filepath.Join(dir, project.LayoutFile), "layout {}\n")
 		}, project.LayoutFile},
-		{"sysvm.yaml and the layout it names", func(t *testing.T, dir string) {
+		{"sysvm.yaml and the layout it names", func(t *testing.T, sd state.Dir, dir string) {
 			write(t, filepath.Join(dir, "sysvm.yaml"), "layout: dev.kdl\n")
 			write(t, filepath.Join(dir, "dev.kdl"), "layout {}\n")
 		}, "sysvm.yaml,dev.kdl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			tt.setup(t, dir)
-			fs, err := Files(proj(t, dir))
-			if err != nil {
-				t.Fatal(err)
-			}
+			sd, dir := state.Dir(t.TempDir()), t.TempDir()
+			tt.setup(t, sd, dir)
+			fs := Files(sd, proj(t, dir))
 			var got []string
 			for _, f := range fs {
 				got = append(got, f.Rel)
@@ -130,7 +131,7 @@ func TestWhichFilesNeedAllowing(t *testing.T) {
 			if strings.Join(got, ",") != tt.want {
 				t.Errorf("Files = %q, want %q", got, tt.want)
 			}
-			err = Check(state.Dir(t.TempDir()), proj(t, dir))
+			err := Check(sd, proj(t, dir))
 			if (err == nil) != (tt.want == "") {
 				t.Errorf("Check = %v", err)
 			}
@@ -138,19 +139,24 @@ func TestWhichFilesNeedAllowing(t *testing.T) {
 	}
 }
 
-// A layout that is a link out of the project fails the check itself: it
-// can never be allowed.
+// A layout that is a link out of the project fails loading the project
+// itself: it can never be allowed.
 func TestAllowRefusesALinkedLayout(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, ".sysvm"), 0o755)
 	os.Symlink("/proc/self/environ", filepath.Join(dir, project.LayoutFile))
-	sd := state.Dir(t.TempDir())
-	if _, err := Allow(sd, proj(t, dir)); err == nil || !strings.Contains(err.Error(), "symbolic link") {
-		t.Fatalf("Allow = %v, want the layout refused", err)
+	if _, err := project.Load(dir, project.Options{LimaHome: "/h/.lima"}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("Load = %v, want the layout refused", err)
 	}
-	if err := Check(sd, proj(t, dir)); err == nil || !strings.Contains(err.Error(), "symbolic link") {
-		t.Fatalf("Check = %v, want the layout refused", err)
+}
+
+func generate(t *testing.T, dir string) []byte {
+	t.Helper()
+	gen, err := limaconfig.Generate(&project.Project{Dir: dir, Slug: "x", VM: "x-dev"}, limaconfig.Settings{}, limaconfig.ThisHost())
+	if err != nil {
+		t.Fatal(err)
 	}
+	return gen
 }
 
 // What `sysvm init` records is what the files hold: nothing to allow

@@ -61,13 +61,20 @@ func ReadFile(path string) (f File, ok bool, err error) {
 	} else if err != nil {
 		return File{}, false, fmt.Errorf("reading %s: %w", path, err)
 	}
+	f, err = ParseFile(b, path)
+	return f, err == nil, err
+}
+
+// ParseFile parses the contents of the sysvm.yaml at path.
+func ParseFile(b []byte, path string) (File, error) {
+	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return File{}, false, fmt.Errorf("%s is not valid: %v", path, err)
+		return File{}, fmt.Errorf("%s is not valid: %v", path, err)
 	}
 	if f.Lima.Kind != 0 && f.Lima.Kind != yaml.MappingNode {
-		return File{}, false, fmt.Errorf("%s: line %d: `lima:` must be a mapping of Lima config keys", path, f.Lima.Line)
+		return File{}, fmt.Errorf("%s: line %d: `lima:` must be a mapping of Lima config keys", path, f.Lima.Line)
 	}
-	return f, true, nil
+	return f, nil
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/sysvm/sysvm/hint"
 )
@@ -42,33 +41,26 @@ func (p *Project) LayoutPath() (string, error) {
 
 // ReadLayout returns the project's layout file (see LayoutPath) and its
 // path relative to Dir; nil and "" when the project uses sysvm's default.
-// It reads only a regular file of at most LayoutMax bytes inside the
-// project, reached without following a symbolic link: a committed layout
-// must not pull in /proc/self/environ, a device or a file elsewhere.
+// It reads only the user's own regular file of at most LayoutMax bytes
+// inside the project, reached without following a symbolic link: a
+// committed layout must not pull in /proc/self/environ, a device or a file
+// elsewhere. Loading a project reads it once into Snap; this reads it anew.
 func (p *Project) ReadLayout() ([]byte, string, error) {
+	return p.readLayout(userTrust(""))
+}
+
+func (p *Project) readLayout(t trust) ([]byte, string, error) {
 	rel, err := p.LayoutPath()
 	if err != nil || rel == "" {
 		return nil, "", err
 	}
 	path := filepath.Join(p.Dir, rel)
-	fail := func(why string) error {
-		return hint.Wrap(fmt.Errorf("the layout %s %s; sysvm reads only a regular file inside the project, at most %d KiB", path, why, LayoutMax>>10),
-			"put the layout itself (not a link) at "+filepath.Join(p.Dir, rel))
-	}
-	// Every directory on the way must be a real one, not a link out.
-	for d := filepath.Dir(rel); d != "." && d != string(filepath.Separator); d = filepath.Dir(d) {
-		if st, err := os.Lstat(filepath.Join(p.Dir, d)); err == nil && st.Mode()&os.ModeSymlink != 0 {
-			return nil, rel, fail("is reached through the symbolic link " + filepath.Join(p.Dir, d))
-		}
-	}
-	b, err := readRegular(path, LayoutMax, syscall.O_NOFOLLOW)
+	b, err := t.readOwn(p.Dir, rel, LayoutMax)
+	var fe *FileError
 	switch {
-	case errors.Is(err, syscall.ELOOP):
-		return nil, rel, fail("is a symbolic link")
-	case errors.Is(err, errNotRegular):
-		return nil, rel, fail("is not a regular file")
-	case errors.Is(err, errTooBig):
-		return nil, rel, fail("is too big")
+	case errors.As(err, &fe):
+		return nil, rel, hint.Wrap(fmt.Errorf("the layout %s %s; sysvm reads only your own regular file inside the project, at most %d KiB", path, fe.Why, LayoutMax>>10),
+			"put the layout itself (not a link) at "+path)
 	case err != nil:
 		return nil, rel, hint.Wrap(fmt.Errorf("the layout %s cannot be read: %w", path, err),
 			"fix `layout:` in "+filepath.Join(p.Dir, FileName)+", or create the file")

@@ -36,6 +36,8 @@ type Project struct {
 	File File
 	// HasFile reports whether sysvm.yaml exists.
 	HasFile bool
+	// Snap is the project's files as read once when it was loaded.
+	Snap Snapshot
 	// Notes are one-line remarks about discovery (markers that were
 	// ignored) for the CLI to print once.
 	Notes []string
@@ -63,13 +65,18 @@ type Options struct {
 	Home string
 }
 
-// UntrustedError reports a starting directory that another user can change.
+// UntrustedError reports a project directory, or a directory above one
+// (Above names the project then), that another user can change.
 type UntrustedError struct {
-	Path string
-	Why  string
+	Path  string
+	Why   string
+	Above string
 }
 
 func (e *UntrustedError) Error() string {
+	if e.Above != "" && e.Above != e.Path {
+		return fmt.Sprintf("%s %s, and the project %s is below it: another user could swap the project's files for their own", e.Path, e.Why, e.Above)
+	}
 	return fmt.Sprintf("%s %s, so it cannot be a project: another user could choose what sysvm runs", e.Path, e.Why)
 }
 
@@ -121,14 +128,20 @@ func Resolve(dir string, opt Options) (*Project, error) {
 	return p, nil
 }
 
-// Load builds the project rooted exactly at dir (absolute).
+// Load builds the project rooted exactly at dir (absolute, links
+// resolved): it checks that only the user (or root) can change dir and
+// every directory above it, then reads the project's files once (see
+// Snapshot).
 func Load(dir string, opt Options) (*Project, error) {
-	p := &Project{Dir: dir}
-	f, ok, err := ReadFile(filepath.Join(dir, FileName))
+	t := userTrust(opt.Home)
+	if err := t.checkChain(dir); err != nil {
+		return nil, err
+	}
+	snap, f, ok, err := t.snapshot(dir)
 	if err != nil {
 		return nil, err
 	}
-	p.File, p.HasFile = f, ok
+	p := &Project{Dir: dir, File: f, HasFile: ok, Snap: snap}
 	switch name := firstNonEmpty(opt.Name, f.Name); {
 	case name != "":
 		if err := ValidateName(name, opt.LimaHome); err != nil {

@@ -48,7 +48,14 @@ func readRegular(path string, max int64, flags int) ([]byte, error) {
 		return nil, err
 	case !st.Mode().IsRegular():
 		return nil, errNotRegular
-	case st.Size() > max:
+	}
+	return readLimited(f, st, max)
+}
+
+// readLimited reads the open regular file f (st is its Stat) if it holds
+// at most max bytes.
+func readLimited(f *os.File, st os.FileInfo, max int64) ([]byte, error) {
+	if st.Size() > max {
 		return nil, errTooBig
 	}
 	// Files under /proc say size 0: the limit is checked on what is read.

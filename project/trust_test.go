@@ -60,25 +60,25 @@ func TestDiscoveryStopsWhereTrustEnds(t *testing.T) {
 			start := mkdir(t, filepath.Join(root, "a", "b"), 0o755)
 			return start, "", start
 		}, "is owned by", ""},
-		{"a directory owned by another user ends the walk", func(t *testing.T, root string) (string, string, string) {
+		{"a project below a directory owned by another user is refused", func(t *testing.T, root string) (string, string, string) {
 			write(t, filepath.Join(root, "a", "sysvm.yaml"), "cpus: 1\n")
 			chownNobody(t, filepath.Join(root, "a"), nobody, nobody)
 			start := mkdir(t, filepath.Join(root, "a", "b"), 0o755)
 			return start, "", start
-		}, "", ""},
+		}, "", "/a is owned by user nobody, and the project"},
 		{"a world-writable sticky directory ends the walk", func(t *testing.T, root string) (string, string, string) {
 			write(t, filepath.Join(root, "tmp", "sysvm.yaml"), "cpus: 1\n")
 			mkdir(t, filepath.Join(root, "tmp"), 0o777|os.ModeSticky)
 			start := mkdir(t, filepath.Join(root, "tmp", "try"), 0o755)
 			return start, "", start
 		}, "", ""},
-		{"a directory writable by a shared group ends the walk", func(t *testing.T, root string) (string, string, string) {
+		{"a project below a directory writable by a shared group is refused", func(t *testing.T, root string) (string, string, string) {
 			write(t, filepath.Join(root, "g", "sysvm.yaml"), "cpus: 1\n")
 			mkdir(t, filepath.Join(root, "g"), 0o775)
 			chownNobody(t, filepath.Join(root, "g"), os.Getuid(), nobody)
 			start := mkdir(t, filepath.Join(root, "g", "x"), 0o755)
 			return start, "", start
-		}, "", ""},
+		}, "", "/g is writable by other users (mode 0775), and the project"},
 		{"never above $HOME", func(t *testing.T, root string) (string, string, string) {
 			write(t, filepath.Join(root, "sysvm.yaml"), "cpus: 1\n")
 			home := mkdir(t, filepath.Join(root, "home"), 0o755)
