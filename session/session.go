@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -250,7 +249,7 @@ func (m *Manager) Shell(ctx context.Context, p *project.Project, s limaconfig.Se
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: argv}
 	sess := sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, AuthSock: os.Getenv("SSH_AUTH_SOCK")}
-	if l, err := m.quickLink(ctx, filepath.Join(m.VM.LimaHome, p.VM)); err == nil {
+	if l, err := m.quickLink(ctx, lima.InstanceAt(m.VM.LimaHome, p.VM)); err == nil {
 		code, err := m.run(ctx, l, t, sess)
 		var ns *sshx.NotStartedError
 		if !errors.As(err, &ns) {

@@ -2,10 +2,7 @@ package vm
 
 import (
 	"context"
-	"path/filepath"
 	"time"
-
-	"github.com/sysvm/sysvm/sshx"
 )
 
 // Host keys: a guest that prints its host key fingerprints on its serial
@@ -25,7 +22,7 @@ const (
 
 // printsHostKeys reports whether vm's console shows host key fingerprints.
 func (m *Manager) printsHostKeys(vm string) bool {
-	fps, err := sshx.ConsoleFingerprints(filepath.Join(m.LimaHome, vm))
+	fps, err := m.instance(vm).ConsoleFingerprints()
 	return err == nil && len(fps) > 0
 }
 

@@ -4,14 +4,16 @@
 // progress, the settings the VM was created with, and the project list.
 //
 // It never opens an SSH connection and never talks to Zellij: reaching the
-// VM is the session package's job. It never prints except through
-// [Progress] and into the writer [WriteList] is given, and never exits.
+// VM is the session package's job. It never names a file of Lima's
+// instance directory: package lima reads those, and vm decides what to do
+// (crash recovery, host key trust after a start, readiness). It never
+// prints except through [Progress] and into the writer [WriteList] is
+// given, and never exits.
 package vm
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -255,12 +257,12 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		return nil, err
 	}
 	if inst == nil || inst.Status != lima.StatusRunning {
-		status, dir := "gone", filepath.Join(m.LimaHome, p.VM)
+		status, log := "gone", m.instance(p.VM).HostAgentLog()
 		if inst != nil {
-			status, dir = inst.Status, inst.Dir
+			status, log = inst.Status, inst.HostAgentLog()
 		}
 		return nil, hint.Wrap(fmt.Errorf("VM %s is %s after start", p.VM, status),
-			fmt.Sprintf("limactl list %s", p.VM), fmt.Sprintf("see %s", filepath.Join(dir, "ha.stderr.log")))
+			fmt.Sprintf("limactl list %s", p.VM), fmt.Sprintf("see %s", log))
 	}
 	ph.mark("inspect-after")
 	if started {
@@ -284,15 +286,17 @@ func (m *Manager) Inspect(ctx context.Context, vm string) (*lima.Instance, error
 	return inst, err
 }
 
-// halfDeleted explains an instance directory without lima.yaml (left by an
-// interrupted create or delete). No limactl command repairs it: `limactl
-// delete` treats it as not existing in 1.x and 2.2.
+// instance is vm's instance as its directory shows it, for reading its
+// files without asking limactl.
+func (m *Manager) instance(vm string) *lima.Instance { return lima.InstanceAt(m.LimaHome, vm) }
+
+// halfDeleted explains an instance directory without its Lima config (left
+// by an interrupted create or delete). No limactl command repairs it:
+// `limactl delete` treats it as not existing in 1.x and 2.2.
 func halfDeleted(inst *lima.Instance) error {
-	for _, pr := range inst.Problems {
-		if strings.Contains(pr, "lima.yaml") {
-			return hint.Wrap(fmt.Errorf("VM %s is Broken: its instance directory %s has no lima.yaml (an interrupted create or delete?)", inst.Name, inst.Dir),
-				fmt.Sprintf("move it away, then create the VM again: mv %s %s.broken && sysvm up", inst.Dir, inst.Dir))
-		}
+	if missing := inst.MissingConfig(); missing != "" {
+		return hint.Wrap(fmt.Errorf("VM %s is Broken: its instance directory %s has no %s (an interrupted create or delete?)", inst.Name, inst.Dir, missing),
+			fmt.Sprintf("move it away, then create the VM again: mv %s %s.broken && sysvm up", inst.Dir, inst.Dir))
 	}
 	return nil
 }
@@ -325,7 +329,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 	}()
 
 	began := time.Now()
-	stop := m.Progress.watch(vm, phase, []string{filepath.Join(m.LimaHome, vm, "ha.stderr.log"), startLog})
+	stop := m.Progress.watch(vm, phase, []string{m.instance(vm).HostAgentLog(), startLog})
 	done := make(chan error, 1)
 	go func() {
 		done <- m.Lima.Start(runCtx, vm, lima.StartOptions{ConfigFile: cfg, Timeout: timeout.String(), LogFile: startLog, Progress: true})
@@ -342,7 +346,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 	stop()
 	ph.mark(phaseLimactlStart)
 	var ce *lima.CommandError
-	if errors.As(err, &ce) && startedDegraded(filepath.Join(m.LimaHome, vm, "ha.stdout.log")) {
+	if errors.As(err, &ce) && m.instance(vm).StartedDegraded() {
 		// Lima started the VM but a non-essential part (the guest agent,
 		// a probe) is not up: the VM runs and SSH works. Say so, go on.
 		m.Progress.Say("warning: %s started degraded: %s", vm, ce.Reason())
@@ -351,7 +355,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 	if err != nil {
 		if runCtx.Err() != nil { // the kill timer fired
 			return hint.Wrap(fmt.Errorf("VM %s did not become ready within %s", vm, timeout),
-				"see "+filepath.Join(m.LimaHome, vm, "ha.stderr.log"), "raise the limit with SYSVM_START_TIMEOUT=30m")
+				"see "+m.instance(vm).HostAgentLog(), "raise the limit with SYSVM_START_TIMEOUT=30m")
 		}
 		return err
 	}
@@ -377,7 +381,7 @@ func (m *Manager) waitEarlierStart(ctx context.Context, vm string) error {
 	if err != nil || !lima.StartRunning(path) {
 		return err
 	}
-	stop := m.Progress.watch(vm, "waiting for an earlier start of", []string{filepath.Join(m.LimaHome, vm, "ha.stderr.log"), path})
+	stop := m.Progress.watch(vm, "waiting for an earlier start of", []string{m.instance(vm).HostAgentLog(), path})
 	defer stop()
 	for lima.StartRunning(path) {
 		select {
@@ -413,20 +417,19 @@ func (m *Manager) waitNotBroken(ctx context.Context, vm string) (*lima.Instance,
 }
 
 // waitReady waits for a VM that runs but whose boot another process started
-// (for example `sysvm up --background`) to report READY in ha.stdout.log.
+// (for example `sysvm up --background`) to report READY in its events.
 func (m *Manager) waitReady(ctx context.Context, inst *lima.Instance) error {
-	events := filepath.Join(inst.Dir, "ha.stdout.log")
-	if bootDone(events) {
+	if inst.Booted() {
 		return nil
 	}
-	stop := m.Progress.watch(inst.Name, "booting", []string{filepath.Join(inst.Dir, "ha.stderr.log")})
+	stop := m.Progress.watch(inst.Name, "booting", []string{inst.HostAgentLog()})
 	defer stop()
 	timeout := m.startTimeout()
 	deadline := time.Now().Add(timeout)
-	for !bootDone(events) {
+	for !inst.Booted() {
 		if time.Now().After(deadline) {
 			return hint.Wrap(fmt.Errorf("VM %s did not become ready within %s", inst.Name, timeout),
-				"see "+filepath.Join(inst.Dir, "ha.stderr.log"))
+				"see "+inst.HostAgentLog())
 		}
 		select {
 		case <-ctx.Done():
@@ -435,50 +438,6 @@ func (m *Manager) waitReady(ctx context.Context, inst *lima.Instance) error {
 		}
 	}
 	return nil
-}
-
-// haEvent is the part of a host agent event (ha.stdout.log, one JSON
-// object per line) sysvm reads.
-type haEvent struct {
-	Status struct {
-		Running  bool `json:"running"`
-		Degraded bool `json:"degraded"`
-		Exiting  bool `json:"exiting"`
-	} `json:"status"`
-}
-
-// startedDegraded reports whether the host agent's last event says the VM
-// runs degraded: the structured answer behind `limactl start`'s exit 1
-// with "degraded, status=…", whose wording sysvm does not rely on.
-func startedDegraded(events string) bool {
-	b, err := os.ReadFile(events)
-	if err != nil {
-		return false
-	}
-	var last haEvent
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		var ev haEvent
-		if json.Unmarshal(line, &ev) == nil {
-			last = ev
-		}
-	}
-	return last.Status.Running && last.Status.Degraded && !last.Status.Exiting
-}
-
-// bootDone reads the hostagent's JSON event log: done once an event says
-// running (or exiting), or when there is no log to read.
-func bootDone(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return true
-	}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		var ev haEvent
-		if json.Unmarshal(line, &ev) == nil && (ev.Status.Running || ev.Status.Exiting) {
-			return true
-		}
-	}
-	return len(bytes.TrimSpace(b)) == 0
 }
 
 // configPorts lists the host ports a Lima config forwards explicitly.
