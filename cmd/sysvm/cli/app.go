@@ -258,6 +258,11 @@ func (a *App) projectSettings(args []string, o limaconfig.Overrides) (*project.P
 	var na *allow.NotAllowedError
 	if errors.As(err, &na) && a.askAllow && a.stdinTTY() {
 		a.say("%s", na.Error())
+		if len(na.Risky) > 0 {
+			// Said again right above the question, so that nothing the
+			// files print can have pushed it out of sight.
+			a.say("they reach beyond the project: %s", strings.Join(na.Risky, ", "))
+		}
 		if ok, cerr := a.confirm(false, "Allow them as they are now?", "", ""); cerr == nil && ok {
 			_, err = allow.Allow(a.f.StateDir(), p)
 		}
