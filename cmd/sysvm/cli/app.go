@@ -145,9 +145,12 @@ exit status (attach, shell).`,
 			}
 			log := slog.New(slog.NewTextHandler(a.ErrOut, &slog.HandlerOptions{Level: level}))
 			a.f = factory.Factory{Getenv: a.Getenv, ErrOut: a.ErrOut, Verbose: a.Verbose, Quiet: a.Quiet, Name: a.Name, Log: log}
-			// Every later state.Default is then absolute.
-			_, err := state.Resolve(a.Getenv)
-			return err
+			// Every later state.Default is then absolute, and safe to use.
+			d, err := state.Resolve(a.Getenv)
+			if err != nil {
+				return err
+			}
+			return d.Check()
 		},
 	}
 	root.SetOut(a.Out)
