@@ -1,6 +1,8 @@
 // Package display makes text safe to print on a terminal. Every message
 // sysvm prints that may carry a name or text from outside (a directory, a
-// file's contents, a line of Lima's log) goes through [Safe]. It prints
+// file's contents, a line of Lima's log) goes through [Safe]; a value
+// listed for the user to decide on (the allow step) goes through [Line],
+// which keeps it to one line. It prints
 // nothing itself and imports nothing of sysvm's.
 package display
 
