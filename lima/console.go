@@ -100,3 +100,19 @@ func parseFingerprints(log []byte) map[string]bool {
 	}
 	return last
 }
+
+// ConsoleTailKiB is how much of the end of a console log
+// ConsoleFingerprints reads, in KiB, for messages.
+const ConsoleTailKiB = consoleTail >> 10
+
+// ConsoleTruncated reports whether a console log of the instance is longer
+// than the tail ConsoleFingerprints reads: fingerprints printed before
+// that tail are not seen.
+func (i *Instance) ConsoleTruncated() bool {
+	for _, name := range consoleLogs {
+		if st, err := os.Stat(filepath.Join(i.Dir, name)); err == nil && st.Size() > consoleTail {
+			return true
+		}
+	}
+	return false
+}

@@ -296,10 +296,12 @@ func (m *Manager) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Sess
 }
 
 // zellijCache is the host's cache of the pinned Zellij, downloading from
-// $SYSVM_ZELLIJ_URL, else the project's zellij.url, else the release.
+// $SYSVM_ZELLIJ_URL, else the project's zellij.url, else the release, and
+// holding the binary to the project's zellij.sha256 when it sets one.
 func (m *Manager) zellijCache(p *project.Project) *release.Cache {
 	c := m.Zellij
 	c.Base = release.Base(m.ZellijURL, p.File.Zellij.URL)
+	c.Pin = p.File.Zellij.SHA256
 	return &c
 }
 
