@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sysvm/sysvm/display"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/state"
 )
@@ -109,23 +110,33 @@ type NotAllowedError struct {
 	Dir string
 	// New are files never allowed; Changed, files changed since.
 	New, Changed []string
-	// Reach lists the settings that reach beyond the project.
-	Reach []string
+	// Reach lists what the files ask for (see Reach); Risky names the
+	// items that reach beyond the project (see Risky).
+	Reach, Risky []string
 }
 
 func (e *NotAllowedError) Error() string {
 	var parts []string
 	if len(e.New) > 0 {
-		parts = append(parts, strings.Join(e.New, ", ")+" not allowed yet")
+		parts = append(parts, lines(e.New)+" not allowed yet")
 	}
 	if len(e.Changed) > 0 {
-		parts = append(parts, strings.Join(e.Changed, ", ")+" changed since you allowed it")
+		parts = append(parts, lines(e.Changed)+" changed since you allowed it")
 	}
 	msg := fmt.Sprintf("%s: %s; sysvm uses a project's files only once you allow them", e.Dir, strings.Join(parts, "; "))
 	if len(e.Reach) > 0 {
 		msg += "\nthey ask for:\n  " + strings.Join(e.Reach, "\n  ")
 	}
 	return msg
+}
+
+// lines joins file names, each made safe to show on one line.
+func lines(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = display.Line(n)
+	}
+	return strings.Join(out, ", ")
 }
 
 // Hints says how to allow the files.
@@ -150,7 +161,7 @@ func Check(sd state.Dir, p *project.Project) error {
 	if len(e.New)+len(e.Changed) == 0 {
 		return nil
 	}
-	e.Reach = Reach(p, fs)
+	e.Reach, e.Risky = Reach(p, fs), Risky(p, fs)
 	return e
 }
 
@@ -202,39 +213,113 @@ func save(sd state.Dir, r record) error {
 	return nil
 }
 
-// Reach lists, in words, what the project's files make sysvm do beyond
-// the project directory: the settings a user should read before allowing.
-func Reach(p *project.Project, fs []File) []string {
+// item is one thing the project's files ask for: a line of the listing,
+// and, for what reaches beyond the project, the short name repeated
+// before the question.
+type item struct {
+	line, risky string
+}
+
+// items lists what the project's files ask for. Every value taken from a
+// file goes through display.Line: one line, escaped, capped, so a crafted
+// value can neither push other lines off the screen nor forge them.
+func items(p *project.Project, fs []File) []item {
 	f := p.File
-	var out []string
+	v := display.Line
+	var out []item
+	add := func(risky, format string, args ...any) {
+		out = append(out, item{line: fmt.Sprintf(format, args...), risky: risky})
+	}
 	if f.ForwardAgent {
-		out = append(out, "forwardAgent: your SSH agent is usable inside the VM while you are attached")
+		add("forwardAgent", "forwardAgent: your SSH agent is usable inside the VM while you are attached")
 	}
 	if f.Provision != "" {
-		out = append(out, "provision: a script run as root in the VM at every boot")
+		add("provision", "provision: a script run as root in the VM at every boot")
 	}
 	if f.Image != "" {
-		out = append(out, "image: "+f.Image)
+		add("image", "image: the VM boots from %s (its contents are not covered by allow)", v(f.Image))
 	}
 	if f.Zellij.URL != "" {
-		out = append(out, "zellij.url: Zellij downloaded from "+f.Zellij.URL)
+		add("zellij.url", "zellij.url: Zellij downloaded from %s", v(f.Zellij.URL))
 	}
 	if f.Zellij.Path != "" {
-		out = append(out, "zellij.path: the VM's "+f.Zellij.Path+" runs as your session")
+		add("zellij.path", "zellij.path: the VM's %s runs as your session", v(f.Zellij.Path))
 	}
 	if keys := limaKeys(f); len(keys) > 0 {
-		out = append(out, "lima: "+strings.Join(keys, ", ")+" (Lima settings: mounts of host directories, copyToHost, provision scripts, port forwards ...)")
+		for i, k := range keys {
+			keys[i] = v(k)
+		}
+		add("lima: "+strings.Join(keys, ", "), "lima: %s (Lima settings: mounts of host directories, copyToHost, provision scripts, port forwards ...)", strings.Join(keys, ", "))
+		if writableMount(f) {
+			add("a writable mount", "lima: mounts: a host directory is writable from the VM")
+		}
 	}
 	for _, fl := range fs {
 		switch fl.Rel {
 		case project.LimaConfigPath:
-			out = append(out, project.LimaConfigPath+": your own Lima config, used as it is (its mounts, provision scripts and copies to the host)")
+			add(project.LimaConfigPath, "%s: your own Lima config, used as it is (its mounts, provision scripts and copies to the host)", project.LimaConfigPath)
 		case project.FileName:
 		default:
-			out = append(out, fl.Rel+": a Zellij layout (it runs the commands it names in the VM)")
+			add(v(fl.Rel), "%s: a Zellij layout (it runs the commands it names in the VM)", v(fl.Rel))
+		}
+	}
+	if f.Name != "" {
+		add("", "name: the VM %s%s and the Zellij session %s", v(f.Name), project.VMSuffix, v(f.Name))
+	}
+	if len(f.Ports) > 0 {
+		ports := make([]string, len(f.Ports))
+		for i, pt := range f.Ports {
+			ports[i] = v(pt)
+		}
+		add("", "ports: host ports forwarded to the VM: %s", v(strings.Join(ports, ", ")))
+	}
+	if f.Zellij.SHA256 != "" {
+		add("", "zellij.sha256: Zellij installed only with sha256 %s", v(f.Zellij.SHA256))
+	}
+	return out
+}
+
+// Reach lists, in words and one line each, what the project's files ask
+// for: first what makes sysvm act beyond the project directory (the
+// settings a user should read before allowing), then the VM's name, its
+// ports and a pinned Zellij digest.
+func Reach(p *project.Project, fs []File) []string {
+	var out []string
+	for _, it := range items(p, fs) {
+		out = append(out, it.line)
+	}
+	return out
+}
+
+// Risky names, briefly, the items of Reach that reach beyond the project
+// (the SSH agent, root scripts, host mounts, downloads, an own Lima config,
+// a layout): what a prompt repeats right before its question.
+func Risky(p *project.Project, fs []File) []string {
+	var out []string
+	for _, it := range items(p, fs) {
+		if it.risky != "" {
+			out = append(out, it.risky)
 		}
 	}
 	return out
+}
+
+// writableMount reports whether the lima: block mounts a host directory
+// writable.
+func writableMount(f project.File) bool {
+	for i := 0; i+1 < len(f.Lima.Content); i += 2 {
+		if f.Lima.Content[i].Value != "mounts" {
+			continue
+		}
+		for _, m := range f.Lima.Content[i+1].Content {
+			for j := 0; j+1 < len(m.Content); j += 2 {
+				if m.Content[j].Value == "writable" && m.Content[j+1].Value == "true" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // limaKeys returns the top-level keys under `lima:`, sorted.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -173,4 +174,25 @@ func TestContentsAllowsWhatInitWrote(t *testing.T) {
 	}
 	write(t, filepath.Join(dir, "sysvm.yaml"), "cpus: 4\nforwardAgent: true\n")
 	notAllowed(t, Check(sd, proj(t, dir)))
+}
+
+// Every listed value is one escaped line, name and ports are listed, and
+// what reaches beyond the project is named for the prompt.
+func TestListingCannotBeForged(t *testing.T) {
+	dir := t.TempDir()
+	path := "/opt/z" + strings.Repeat("\n", 60) + "harmless: nothing"
+	write(t, filepath.Join(dir, "sysvm.yaml"), "forwardAgent: true\nname: shop\nports: [\"8080\", \"3000:3001\"]\nzellij:\n  path: "+strconv.Quote(path)+"\n")
+	na := notAllowed(t, Check(state.Dir(t.TempDir()), proj(t, dir)))
+	msg := na.Error()
+	if strings.Count(msg, "\n") != 1+len(na.Reach) {
+		t.Errorf("the listing has %d lines for %d items:\n%s", strings.Count(msg, "\n"), len(na.Reach), msg)
+	}
+	for _, want := range []string{`zellij.path: the VM's /opt/z\n\n\n`, "forwardAgent", "name: the VM shop-dev", "ports: host ports forwarded to the VM: 8080, 3000:3001"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the listing does not show %q:\n%s", want, msg)
+		}
+	}
+	if got := strings.Join(na.Risky, ", "); got != "forwardAgent, zellij.path" {
+		t.Errorf("risky = %q", got)
+	}
 }

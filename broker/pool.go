@@ -3,12 +3,12 @@ package broker
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/sshx"
 )
 
@@ -74,7 +74,7 @@ func (d *Daemon) dial(ctx context.Context, v *vmLink, vm string) (*pooled, error
 	if err != nil {
 		return nil, err
 	}
-	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: vm, HostKeys: d.State, Console: filepath.Dir(v.cfgPath)})
+	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: vm, HostKeys: d.State, Fingerprints: lima.InstanceOf(v.cfgPath).ConsoleFingerprints})
 	if err != nil {
 		return nil, err
 	}

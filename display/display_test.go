@@ -1,6 +1,10 @@
 package display
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
 
 func TestSafeEscapesControlCharacters(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -18,5 +22,29 @@ func TestSafeEscapesControlCharacters(t *testing.T) {
 		if got := Safe(tt.in); got != tt.want {
 			t.Errorf("Safe(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestLineKeepsAValueOnOneLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/opt/zellij", "/opt/zellij"},
+		{"ünïcode", "ünïcode"},
+		{"a\nb\tc\rd", `a\nb\tc\rd`},
+		{"\x1b[2Jx", `\x1b[2Jx`},
+		{"bad \xff byte", `bad \xff byte`},
+		{"rtl \u202eexe.txt", `rtl \u202eexe.txt`},
+		{"ls\u2028x", `ls\u2028x`},
+	}
+	for _, tt := range tests {
+		if got := Line(tt.in); got != tt.want {
+			t.Errorf("Line(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	long := strings.Repeat("a", 1000)
+	if got := Line(long); utf8.RuneCountInString(got) > MaxLine+30 || !strings.HasSuffix(got, "… (1000 bytes in all)") {
+		t.Errorf("Line of 1000 bytes = %q", got)
+	}
+	if got := Line(strings.Repeat("\n", 60)); strings.Contains(got, "\n") || !strings.HasPrefix(got, `\n\n`) {
+		t.Errorf("Line of 60 newlines = %q", got)
 	}
 }

@@ -1,7 +1,14 @@
 // Package lima drives the limactl command-line tool through its public
 // contract: `limactl list --json` (one JSON object per line), start, stop,
-// delete and validate. It never reads Lima's on-disk store except the
-// hostagent log that start writes, for progress.
+// delete and validate.
+//
+// It is also the only package that knows Lima's private instance directory
+// ($LIMA_HOME/<name>, instance.go): where the ssh.config is, the host
+// agent's events and log, the serial console logs and the host key
+// fingerprints a guest prints there (console.go), and what a crash leaves
+// behind: pid files, the command lines of the processes they name, and
+// dead sockets (pidfiles.go). It only reads there; what to do about what it
+// finds (recovery, host key trust, progress) is its callers' decision.
 package lima
 
 import (
@@ -38,17 +45,13 @@ type Instance struct {
 	SSHConfigFile string `json:"sshConfigFile"`
 	// VMType is the driver (qemu, vz); its pid file is Dir/<VMType>.pid.
 	VMType string `json:"vmType"`
-	// HostAgentPID and DriverPID are the live pids Lima read from the
-	// instance's pid files (0 when a file is missing or its pid is dead).
+	// HostAgentPID is the live pid Lima read from the host agent's pid
+	// file (0 when the file is missing or its pid is dead).
 	HostAgentPID int `json:"hostAgentPID,omitempty"`
-	DriverPID    int `json:"driverPID,omitempty"`
-	// Errors has one item per problem limactl found. The items carry no
-	// text in any version ({} up to 1.x, dropped by 2.x --json: Lima
-	// v2.0.0 cmd/limactl/list.go), so only the count is kept; Problems has
-	// the text.
-	Errors []json.RawMessage `json:"errors"`
-	// Problems is what limactl logged about this instance's errors
-	// (its `errors=[...]` warning field), when it logged anything.
+	// Problems is what limactl logged about this instance's errors (its
+	// `errors=[...]` warning field), when it logged anything: the items of
+	// its JSON `errors` carry no text in any version ({} up to 1.x,
+	// dropped by 2.x --json: Lima v2.0.0 cmd/limactl/list.go).
 	Problems []string `json:"-"`
 }
 
@@ -231,9 +234,9 @@ func (c *Client) List(ctx context.Context, names ...string) ([]Instance, error) 
 		if _, serr := os.Stat(dir); errors.Is(serr, os.ErrNotExist) {
 			continue // does not exist: limactl's "unmatched" exit 1
 		}
-		if _, serr := os.Stat(filepath.Join(dir, "lima.yaml")); errors.Is(serr, os.ErrNotExist) {
-			insts = append(insts, Instance{Name: n, Status: StatusBroken, Dir: dir, Errors: []json.RawMessage{[]byte("{}")},
-				Problems: []string{filepath.Join(dir, "lima.yaml") + " is missing"}})
+		if _, serr := os.Stat(filepath.Join(dir, configFile)); errors.Is(serr, os.ErrNotExist) {
+			insts = append(insts, Instance{Name: n, Status: StatusBroken, Dir: dir,
+				Problems: []string{filepath.Join(dir, configFile) + " is missing"}})
 			continue
 		}
 		retry = append(retry, n)

@@ -1,7 +1,6 @@
 package lima
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -23,10 +22,10 @@ func TestParseList(t *testing.T) {
 		want      []Instance
 	}{
 		{"1.2.2 running and stopped with an error", realLine + "\n" + stopped + "\n\n", []Instance{
-			{Name: "e2e", Status: StatusRunning, Dir: "/tmp/svl/e2e", SSHLocalPort: 35383, SSHConfigFile: "/tmp/svl/e2e/ssh.config", VMType: "qemu", HostAgentPID: 24999, DriverPID: 25019},
-			{Name: "b", Status: StatusStopped, Dir: "/l/b", Errors: []json.RawMessage{[]byte("{}")}}}},
+			{Name: "e2e", Status: StatusRunning, Dir: "/tmp/svl/e2e", SSHLocalPort: 35383, SSHConfigFile: "/tmp/svl/e2e/ssh.config", VMType: "qemu", HostAgentPID: 24999},
+			{Name: "b", Status: StatusStopped, Dir: "/l/b"}}},
 		{"2.2 broken, errors emptied", line22 + "\n", []Instance{
-			{Name: "b", Status: StatusBroken, Dir: "/l/b", SSHLocalPort: 41234, SSHConfigFile: "/l/b/ssh.config", VMType: "qemu", Errors: []json.RawMessage{}}}},
+			{Name: "b", Status: StatusBroken, Dir: "/l/b", SSHLocalPort: 41234, SSHConfigFile: "/l/b/ssh.config", VMType: "qemu"}}},
 	} {
 		got, err := parseList([]byte(tc.out))
 		if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/sysvm/sysvm/files"
 )
 
 // Version is a Lima release number as `limactl --version` prints it.
@@ -179,10 +181,7 @@ func (c *Client) writeVersionCache(key versionCache) {
 	b, _ := json.Marshal(key)
 	err := os.MkdirAll(c.CacheDir, 0o700)
 	if err == nil {
-		tmp := filepath.Join(c.CacheDir, versionCacheFile+".tmp"+strconv.Itoa(os.Getpid()))
-		if err = os.WriteFile(tmp, b, 0o600); err == nil {
-			err = os.Rename(tmp, filepath.Join(c.CacheDir, versionCacheFile))
-		}
+		err = files.Replace(filepath.Join(c.CacheDir, versionCacheFile), b, 0o600)
 	}
 	if err != nil && c.Log != nil {
 		c.Log.Debug("caching the limactl version", "err", err)

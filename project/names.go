@@ -9,6 +9,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sysvm/sysvm/lima"
 )
 
 // limaNameRE is Lima's instance-name rule (pkg/identifiers): alphanumeric
@@ -24,9 +26,6 @@ const (
 	// macOSSockMax is UNIX_PATH_MAX on macOS, the smaller of the two hosts.
 	// Names are sized for it everywhere so a project keeps its name on both.
 	macOSSockMax = 104
-	// limaLongestSock is the longest socket Lima puts in an instance
-	// directory: ssh.sock plus OpenSSH's 16-character temporary suffix.
-	limaLongestSock = "/ssh.sock.1234567890123456"
 	// zellijSockMax is the longest socket path Zellij accepts, in bytes.
 	zellijSockMax = 107
 	// zellijSockDirWorst is the longest socket directory Zellij picks in a
@@ -45,8 +44,8 @@ func MaxSlugLen(limaHome string) int {
 	if m := MaxLimaName - len(VMSuffix); m < n {
 		n = m
 	}
-	// Lima requires len(home/NAME/ssh.sock.<16>) < UNIX_PATH_MAX.
-	if m := macOSSockMax - 1 - len(limaHome) - 1 - len(limaLongestSock) - len(VMSuffix); m < n {
+	// Lima requires its longest socket path to be < UNIX_PATH_MAX.
+	if m := macOSSockMax - 1 - lima.SocketPathLen(limaHome, VMSuffix); m < n {
 		n = m
 	}
 	return n

@@ -3,7 +3,10 @@ package project
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/sysvm/sysvm/hint"
 )
 
 func write(t *testing.T, path, body string) {
@@ -123,5 +126,31 @@ func TestReadFileZellij(t *testing.T) {
 				t.Fatalf("Zellij = %+v, want %+v (no install %v)", f.Zellij, tt.want, tt.noInstall)
 			}
 		})
+	}
+}
+
+func TestZellijSettingsChecked(t *testing.T) {
+	for body, want := range map[string]string{
+		"zellij: {url: 'http://mirror.example/z'}":           "plain http://",
+		"zellij: {url: 'ftp://mirror.example/z'}":            "not an https:// URL",
+		"zellij: {url: 'mirror.example'}":                    "not a URL",
+		"zellij: {sha256: abc}":                              "not a sha256",
+		"zellij: {url: 'https://mirror.example/z'}":          "",
+		"zellij: {url: 'http://127.0.0.1:8080/z'}":           "",
+		"zellij: {url: 'http://[::1]/z'}":                    "",
+		"zellij: {url: 'http://localhost/z'}":                "",
+		"zellij: {sha256: " + strings.Repeat("AB", 32) + "}": "",
+	} {
+		path := filepath.Join(t.TempDir(), FileName)
+		os.WriteFile(path, []byte(body+"\n"), 0o644)
+		f, _, err := ReadFile(path)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", body, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want) || len(hint.Of(err)) == 0):
+			t.Errorf("%s: error %v, want %q with a hint", body, err, want)
+		case want == "" && f.Zellij.SHA256 != "" && f.Zellij.SHA256 != strings.Repeat("ab", 32):
+			t.Errorf("%s: sha256 %q not lowercased", body, f.Zellij.SHA256)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -17,7 +18,10 @@ import (
 //     to it: not world-writable (sticky /tmp included), and not
 //     group-writable unless its group is the user's own private group (the
 //     group named like the user that is the user's primary group, as
-//     distributions with a umask of 002 create).
+//     distributions with a umask of 002 create) and nobody else is in it:
+//     /etc/group lists no other member and no other user in /etc/passwd
+//     has it as primary group. A group those files do not list cannot be
+//     checked and is not private.
 //   - The walk stops at the first untrusted directory, without looking into
 //     it, and never goes above $HOME when it starts inside $HOME.
 //   - A marker (sysvm.yaml, .lima/config.yaml, an .envrc saying `use
@@ -60,8 +64,46 @@ var privateGroup = sync.OnceValue(func() int {
 	if err != nil {
 		return -1
 	}
+	group, err1 := os.ReadFile("/etc/group")
+	passwd, err2 := os.ReadFile("/etc/passwd")
+	if err1 != nil || err2 != nil || !soleMember(u.Username, u.Gid, group, passwd) {
+		return -1
+	}
 	return gid
 })
+
+// soleMember reports whether name is the only member of the group gid by
+// the contents of /etc/group and /etc/passwd: the group is listed, with no
+// member but name, and no other user has it as primary group. Files that
+// defer to NIS ("+" or "-" lines) cannot be checked.
+func soleMember(name, gid string, group, passwd []byte) bool {
+	listed := false
+	for _, line := range strings.Split(string(group), "\n") {
+		if strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-") {
+			return false
+		}
+		f := strings.Split(line, ":")
+		if len(f) < 4 || f[2] != gid {
+			continue
+		}
+		listed = true
+		for _, m := range strings.Split(f[3], ",") {
+			if m = strings.TrimSpace(m); m != "" && m != name {
+				return false
+			}
+		}
+	}
+	for _, line := range strings.Split(string(passwd), "\n") {
+		if strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-") {
+			return false
+		}
+		f := strings.Split(line, ":")
+		if len(f) >= 4 && f[3] == gid && f[0] != name {
+			return false
+		}
+	}
+	return listed
+}
 
 // untrusted says why the file or directory at path must not steer sysvm, or
 // "" when it may.

@@ -152,3 +152,23 @@ func TestUntrustedErrorHasHint(t *testing.T) {
 		t.Fatal("UntrustedError has no hint")
 	}
 }
+
+func TestSoleMemberOfPrivateGroup(t *testing.T) {
+	passwd := "root:x:0:0::/root:/bin/sh\nann:x:1000:1000::/home/ann:/bin/sh\n"
+	for _, tt := range []struct {
+		group, passwd string
+		want          bool
+	}{
+		{"ann:x:1000:\n", passwd, true},
+		{"ann:x:1000:ann\n", passwd, true},
+		{"ann:x:1000:bob\n", passwd, false},
+		{"ann:x:1000:ann,bob\n", passwd, false},
+		{"ann:x:1000:\n", passwd + "bob:x:1001:1000::/home/bob:/bin/sh\n", false},
+		{"other:x:5:\n", passwd, false},
+		{"ann:x:1000:\n+:::\n", passwd, false},
+	} {
+		if got := soleMember("ann", "1000", []byte(tt.group), []byte(tt.passwd)); got != tt.want {
+			t.Errorf("group %q, passwd %q: %v, want %v", tt.group, tt.passwd, got, tt.want)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -45,14 +44,6 @@ func (r relayed) NewChannel() (sshx.Channel, error) { return r.b.Channel(r.vm, r
 func (r relayed) ForwardAgent() bool                { return r.forwardAgent }
 func (r relayed) Close() error                      { return nil }
 
-// sshConfigPath is where Lima wrote the instance's ssh.config.
-func sshConfigPath(inst *lima.Instance) string {
-	if inst.SSHConfigFile != "" {
-		return inst.SSHConfigFile
-	}
-	return filepath.Join(inst.Dir, "ssh.config")
-}
-
 // connect opens a link to the running VM with the ssh.config Lima wrote at
 // its last start (the port changes at every start), waiting until the
 // deadline for sshd to answer while the VM finishes booting.
@@ -76,7 +67,7 @@ func (m *Manager) connect(ctx context.Context, inst *lima.Instance, deadline tim
 // openLink connects to a running VM: through the broker process when it is
 // enabled and can be reached, else with a connection of this process's own.
 func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, error) {
-	cfgPath := sshConfigPath(inst)
+	cfgPath := inst.SSHConfig()
 	if m.Broker != nil {
 		err := m.Broker.Connect(ctx, inst.Name, cfgPath)
 		if err == nil {
@@ -104,7 +95,7 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 	if m.Log != nil {
 		m.Log.Debug("ssh dial", "vm", inst.Name, "addr", cfg.Addr(), "user", cfg.User, "config", cfgPath)
 	}
-	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.VM.State, Console: filepath.Dir(cfgPath)})
+	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.VM.State, Fingerprints: inst.ConsoleFingerprints})
 	if err != nil {
 		return nil, err
 	}
@@ -112,11 +103,10 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 }
 
 // quickLink is the warm path: the broker's connection (asked for nothing
-// until the session itself) or a direct dial, to the VM whose instance
-// directory is dir, with no limactl in between.
-func (m *Manager) quickLink(ctx context.Context, dir string) (link, error) {
-	inst := &lima.Instance{Name: filepath.Base(dir), Dir: dir}
-	cfgPath := sshConfigPath(inst)
+// until the session itself) or a direct dial, to the VM inst as its
+// directory shows it (see lima.InstanceAt), with no limactl in between.
+func (m *Manager) quickLink(ctx context.Context, inst *lima.Instance) (link, error) {
+	cfgPath := inst.SSHConfig()
 	cfg, err := sshx.ReadConfig(cfgPath)
 	if err != nil {
 		return nil, err

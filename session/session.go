@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -250,7 +249,7 @@ func (m *Manager) Shell(ctx context.Context, p *project.Project, s limaconfig.Se
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: argv}
 	sess := sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, AuthSock: os.Getenv("SSH_AUTH_SOCK")}
-	if l, err := m.quickLink(ctx, filepath.Join(m.VM.LimaHome, p.VM)); err == nil {
+	if l, err := m.quickLink(ctx, lima.InstanceAt(m.VM.LimaHome, p.VM)); err == nil {
 		code, err := m.run(ctx, l, t, sess)
 		var ns *sshx.NotStartedError
 		if !errors.As(err, &ns) {
@@ -297,10 +296,12 @@ func (m *Manager) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Sess
 }
 
 // zellijCache is the host's cache of the pinned Zellij, downloading from
-// $SYSVM_ZELLIJ_URL, else the project's zellij.url, else the release.
+// $SYSVM_ZELLIJ_URL, else the project's zellij.url, else the release, and
+// holding the binary to the project's zellij.sha256 when it sets one.
 func (m *Manager) zellijCache(p *project.Project) *release.Cache {
 	c := m.Zellij
 	c.Base = release.Base(m.ZellijURL, p.File.Zellij.URL)
+	c.Pin = p.File.Zellij.SHA256
 	return &c
 }
 

@@ -2,8 +2,10 @@
 // instance's ssh.config, dials with golang.org/x/crypto/ssh, pins the VM's
 // host key, keeps the link alive, and runs interactive PTY sessions with the
 // local terminal in raw mode. It never runs an ssh binary or limactl, and
-// never reads sysvm's state itself: pins come and go through the HostKeys
-// it is given.
+// never reads sysvm's state or Lima's instance directory itself: pins come
+// and go through the HostKeys it is given, the fingerprints a guest printed
+// at boot through [Options].Fingerprints, and the config from the path it
+// is handed.
 package sshx
 
 import (

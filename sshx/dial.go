@@ -44,11 +44,12 @@ type Options struct {
 	// VM names the pin in HostKeys.
 	VM       string
 	HostKeys HostKeys
-	// Console is the instance directory whose serial console log holds
-	// the host key fingerprints the guest printed at boot; when it shows
-	// any, only a key among them is accepted (and pinned). Empty: pins
-	// alone decide.
-	Console string
+	// Fingerprints, when set, returns the SHA256 fingerprints ("SHA256:…")
+	// of the host keys the guest printed on its console in its current
+	// boot, however the caller learns them; when it returns any, only a
+	// key among them is accepted (and pinned). It is called only when the
+	// pin does not match. Nil, or no fingerprints: pins alone decide.
+	Fingerprints func() (map[string]bool, error)
 	// Timeout bounds the TCP connect and the handshake (default 10s).
 	Timeout time.Duration
 	// KeepAlive is the interval between keepalives (default 3s); after
@@ -101,7 +102,7 @@ func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 	cc := &ssh.ClientConfig{
 		User:            cfg.User,
 		Auth:            auths,
-		HostKeyCallback: pinning(o.VM, o.HostKeys, o.Console),
+		HostKeyCallback: pinning(o.VM, o.HostKeys, o.Fingerprints),
 		Timeout:         o.Timeout,
 	}
 	if len(cfg.Ciphers) > 0 {
@@ -221,11 +222,11 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // pinning accepts the pinned key of vm. Any other key, or the first one,
 // is accepted and pinned only if the guest printed its fingerprint on its
-// console in the current boot; when the console shows no fingerprints
-// (an image that prints none), the first key is pinned on trust and a
-// changed one refused. The console log is read only when the pin does not
-// match, so the warm path costs nothing more.
-func pinning(vm string, keys HostKeys, console string) ssh.HostKeyCallback {
+// console in the current boot (as printed tells); when the console shows
+// no fingerprints (an image that prints none), the first key is pinned on
+// trust and a changed one refused. printed is called only when the pin
+// does not match, so the warm path costs nothing more.
+func pinning(vm string, keys HostKeys, printed func() (map[string]bool, error)) ssh.HostKeyCallback {
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
 		if keys == nil {
 			return nil
@@ -249,8 +250,8 @@ func pinning(vm string, keys HostKeys, console string) ssh.HostKeyCallback {
 			}
 		}
 		gotFP := ssh.FingerprintSHA256(key)
-		if console != "" {
-			fps, err := ConsoleFingerprints(console)
+		if printed != nil {
+			fps, err := printed()
 			if err != nil {
 				return err
 			}

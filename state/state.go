@@ -2,6 +2,8 @@
 // registry of known projects, per-VM locks, logs and pinned host keys.
 // Directories are 0700, files 0600, and every write is a temp file renamed
 // into place, so a crash or a full disk never leaves a half-written file.
+// The CLI uses the directory only once [Dir.Check] found it the user's
+// alone.
 // It never reads a project's files, runs limactl or talks to a VM.
 package state
 

@@ -2,10 +2,10 @@ package vm
 
 import (
 	"context"
-	"path/filepath"
+	"fmt"
 	"time"
 
-	"github.com/sysvm/sysvm/sshx"
+	"github.com/sysvm/sysvm/lima"
 )
 
 // Host keys: a guest that prints its host key fingerprints on its serial
@@ -25,7 +25,7 @@ const (
 
 // printsHostKeys reports whether vm's console shows host key fingerprints.
 func (m *Manager) printsHostKeys(vm string) bool {
-	fps, err := sshx.ConsoleFingerprints(filepath.Join(m.LimaHome, vm))
+	fps, err := m.instance(vm).ConsoleFingerprints()
 	return err == nil && len(fps) > 0
 }
 
@@ -40,7 +40,20 @@ func (m *Manager) beforeStart(vm string) (bool, error) {
 	if m.printsHostKeys(vm) {
 		return true, nil
 	}
+	m.sayFirstUse(vm, "printed none last boot")
 	return false, m.State.UnpinHostKey(vm)
+}
+
+// sayFirstUse says that connections to vm fall back to trusting the first
+// host key they see, and why: that is never silent.
+func (m *Manager) sayFirstUse(vm, why string) {
+	if m.instance(vm).ConsoleTruncated() {
+		why += fmt.Sprintf(" in the last %d KiB of its console log, all sysvm reads", lima.ConsoleTailKiB)
+	}
+	m.Progress.Say("%s %s: sysvm trusts the host key of the first connection", vm, why)
+	if m.Log != nil {
+		m.Log.Debug("host key trusted on first use", "vm", vm, "why", why)
+	}
 }
 
 // awaitHostKeys waits, after a start, until the console of the new boot
@@ -48,7 +61,8 @@ func (m *Manager) beforeStart(vm string) (bool, error) {
 // rather than trusting the key. Lima truncates the console log at each
 // start, so what it shows then is the current boot's. Called under the VM
 // lock; a guest that prints none costs at most wait, said on the terminal
-// once it passes a second.
+// once it passes a second, and the fallback to first use is said at the
+// end.
 func (m *Manager) awaitHostKeys(ctx context.Context, vm string, wait time.Duration) {
 	start := time.Now()
 	deadline, said := start.Add(wait), false
@@ -63,7 +77,7 @@ func (m *Manager) awaitHostKeys(ctx context.Context, vm string, wait time.Durati
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	if said && !m.printsHostKeys(vm) {
-		m.Progress.Say("%s printed none: sysvm trusts the host key of the first connection", vm)
+	if ctx.Err() == nil && !m.printsHostKeys(vm) {
+		m.sayFirstUse(vm, "printed none")
 	}
 }

@@ -60,7 +60,7 @@ func TestPidFiles(t *testing.T) {
 				}
 			}
 			var got []string
-			for _, pf := range pidFiles(inst) {
+			for _, pf := range inst.PIDFiles() {
 				kind := "gone"
 				switch {
 				case pf.Alive && pf.Own:

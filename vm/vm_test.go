@@ -97,30 +97,6 @@ func TestWaitReadyDefaultTimeout(t *testing.T) {
 	}
 }
 
-func TestStartedDegraded(t *testing.T) {
-	tests := []struct {
-		name, events string
-		want         bool
-	}{
-		{"running degraded", `{"status":{"running":true,"degraded":true,"sshLocalPort":2222}}`, true},
-		{"running", `{"status":{"running":true}}`, false},
-		{"degraded then exiting", `{"status":{"running":true,"degraded":true}}` + "\n" + `{"status":{"exiting":true,"degraded":true}}`, false},
-		{"still booting", `{"status":{"sshLocalPort":2222}}`, false},
-		{"no log", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "ha.stdout.log")
-			if tt.events != "" {
-				os.WriteFile(path, []byte(tt.events+"\n"), 0o644)
-			}
-			if got := startedDegraded(path); got != tt.want {
-				t.Errorf("startedDegraded = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 // scriptLimactl writes a limactl whose start runs body; every other
 // command answers as Lima 2.2.0.
 func scriptLimactl(t *testing.T, body string) *lima.Client {

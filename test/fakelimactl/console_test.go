@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/sysvm/sysvm/sshx"
+	sysvmlima "github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/test/lab"
 )
 
@@ -31,7 +31,7 @@ func TestConsoleFingerprints(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		fps, err := sshx.ConsoleFingerprints(dir)
+		fps, err := (&sysvmlima.Instance{Dir: dir}).ConsoleFingerprints()
 		if want := keyFP(); err != nil || len(fps) != 1 || !fps[want] {
 			t.Errorf("%s: console fingerprints %v, %v; want only %s", when, fps, err, want)
 		}
@@ -53,7 +53,7 @@ func TestConsoleFingerprints(t *testing.T) {
 	l.MustLimactl("stop", "c")
 	l.Setenv("FAKELIMA_NO_CONSOLE_KEYS=1", "FAKELIMA_MAX_SESSIONS=10")
 	l.MustLimactl("start", "c")
-	if fps, err := sshx.ConsoleFingerprints(dir); err != nil || len(fps) != 0 {
+	if fps, err := (&sysvmlima.Instance{Dir: dir}).ConsoleFingerprints(); err != nil || len(fps) != 0 {
 		t.Errorf("FAKELIMA_NO_CONSOLE_KEYS: fingerprints %v, %v", fps, err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "fake-sshd_config")); !strings.Contains(string(b), "\nMaxSessions 10\n") {

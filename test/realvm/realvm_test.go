@@ -20,7 +20,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sysvm/sysvm/sshx"
+	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/test/lab"
 	"github.com/sysvm/sysvm/test/term"
 	"github.com/sysvm/sysvm/zellij/release/releasetest"
@@ -443,10 +443,10 @@ func consoleKeys(t *testing.T, r *rig, when string) map[string]bool {
 	t.Helper()
 	// cloud-init prints them at the very end of the boot, just after Lima
 	// reports the VM running.
-	fps, err := sshx.ConsoleFingerprints(filepath.Join(limaHome, vmName))
+	fps, err := lima.InstanceAt(limaHome, vmName).ConsoleFingerprints()
 	for deadline := time.Now().Add(time.Minute); err == nil && len(fps) == 0 && time.Now().Before(deadline); {
 		time.Sleep(time.Second)
-		fps, err = sshx.ConsoleFingerprints(filepath.Join(limaHome, vmName))
+		fps, err = lima.InstanceAt(limaHome, vmName).ConsoleFingerprints()
 	}
 	if err != nil || len(fps) == 0 {
 		b, _ := os.ReadFile(filepath.Join(limaHome, vmName, "serial.log"))

@@ -30,16 +30,23 @@ const (
 // idleTimeout ends a download that has received nothing for this long.
 const idleTimeout = 60 * time.Second
 
-// Cache is the host's copy of the pinned release, downloaded once per host
-// and shared by every VM: <Dir>/<Version>/<target>/zellij.
+// Cache is the host's copy of the pinned release, downloaded once per
+// source and shared by the VMs that use that source: the release on GitHub
+// in <Dir>/<Version>/<target>/zellij, a mirror in
+// <Dir>/<Version>/<target>-<hash of its URL>/zellij. The digest recorded on
+// first sight is kept per source too, so one project's mirror never decides
+// what another project installs.
 type Cache struct {
 	// Dir is the cache root (see DefaultCacheDir).
 	Dir string
 	// Digests is the JSON file that records the digest first seen for each
 	// asset (see DigestsFile).
 	Digests string
-	// Base is the download directory (see Base).
+	// Base is the download directory (see Base): the source.
 	Base string
+	// Pin, when set, is the sha256 the user requires of the binary
+	// (zellij.sha256 in sysvm.yaml), in lowercase hex.
+	Pin string
 	// Client downloads the assets; nil means a client with timeouts.
 	Client *http.Client
 	// Progress receives download progress; nil means quiet.
@@ -71,9 +78,24 @@ type Binary struct {
 	SHA256 string
 }
 
-// AssetDir is the cache directory of target's release; a tarball and its
-// .sha256sum placed there by hand are used instead of downloading them.
-func (c *Cache) AssetDir(target string) string { return filepath.Join(c.Dir, Version, target) }
+// AssetDir is the cache directory of target's release from c's source; a
+// tarball and its .sha256sum placed there by hand are used instead of
+// downloading them.
+func (c *Cache) AssetDir(target string) string {
+	if c.mirror() {
+		return filepath.Join(c.Dir, Version, target+"-"+sourceID(c.Base))
+	}
+	return filepath.Join(c.Dir, Version, target)
+}
+
+// mirror reports whether c downloads from somewhere other than the release.
+func (c *Cache) mirror() bool { return c.Base != "" && c.Base != DefaultBase }
+
+// sourceID names a download directory in the cache's paths.
+func sourceID(base string) string {
+	sum := sha256.Sum256([]byte(base))
+	return hex.EncodeToString(sum[:6])
+}
 
 // Fetch returns the verified binary for target, downloading the release
 // into the cache the first time. Concurrent calls, in this process or
@@ -97,6 +119,9 @@ func (c *Cache) Fetch(ctx context.Context, target string) (Binary, error) {
 	}
 	if sum, err := fileSum(bin.Path); err == nil {
 		if known := firstOf(published[target], recorded); known != "" && sum == known {
+			if err := c.checkPin(bin.Path, sum); err != nil {
+				return Binary{}, err
+			}
 			bin.SHA256 = sum
 			return bin, nil
 		}
@@ -118,7 +143,7 @@ func (c *Cache) Fetch(ctx context.Context, target string) (Binary, error) {
 		return Binary{}, &VerifyError{Source: src.sumName, Got: want, Want: p, WantFrom: "sysvm's table of published digests"}
 	}
 	if recorded != "" && recorded != want {
-		return Binary{}, &ChangedError{Target: target, Recorded: c.Digests, Was: recorded, Now: want}
+		return Binary{}, &ChangedError{Target: target, Key: c.digestKey(target), Recorded: c.Digests, Was: recorded, Now: want}
 	}
 	tmp, got, err := src.extract(ctx, dir)
 	if err != nil {
@@ -127,6 +152,9 @@ func (c *Cache) Fetch(ctx context.Context, target string) (Binary, error) {
 	defer os.Remove(tmp)
 	if got != want {
 		return Binary{}, &VerifyError{Source: src.tarballName, Got: got, Want: want, WantFrom: src.sumName}
+	}
+	if err := c.checkPin(src.tarballName, got); err != nil {
+		return Binary{}, err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return Binary{}, err
@@ -143,11 +171,21 @@ func (c *Cache) Fetch(ctx context.Context, target string) (Binary, error) {
 	return bin, nil
 }
 
+// checkPin refuses a binary from source whose digest sum is not the one
+// the user pinned.
+func (c *Cache) checkPin(source, sum string) error {
+	if c.Pin == "" || sum == c.Pin {
+		return nil
+	}
+	return &VerifyError{Source: source, Got: sum, Want: c.Pin, WantFrom: "zellij.sha256 in sysvm.yaml", Pinned: true}
+}
+
 // Known returns the digest a target's binary must have without fetching
-// anything: the published one, else the recorded one, else "".
+// anything: the user's pin, else the published one, else the one recorded
+// for c's source, else "".
 func (c *Cache) Known(target string) string {
 	rec, _ := c.recorded(target)
-	return firstOf(published[target], rec)
+	return firstOf(c.Pin, published[target], rec)
 }
 
 func firstOf(s ...string) string {
@@ -159,7 +197,14 @@ func firstOf(s ...string) string {
 	return ""
 }
 
-func digestKey(target string) string { return Version + "/" + target }
+// digestKey names target's recorded digest: "<version>/<target>" for the
+// release, with " from <URL>" added for a mirror.
+func (c *Cache) digestKey(target string) string {
+	if c.mirror() {
+		return Version + "/" + target + " from " + c.Base
+	}
+	return Version + "/" + target
+}
 
 func (c *Cache) readDigests() (map[string]string, error) {
 	m := map[string]string{}
@@ -177,7 +222,7 @@ func (c *Cache) readDigests() (map[string]string, error) {
 
 func (c *Cache) recorded(target string) (string, error) {
 	m, err := c.readDigests()
-	return m[digestKey(target)], err
+	return m[c.digestKey(target)], err
 }
 
 // record adds target's digest; the caller holds the cache lock.
@@ -186,7 +231,7 @@ func (c *Cache) record(target, sum string) error {
 	if err != nil {
 		return err
 	}
-	m[digestKey(target)] = sum
+	m[c.digestKey(target)] = sum
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err

@@ -58,6 +58,8 @@ type VerifyError struct {
 	Want, WantFrom string
 	// Got is the digest of the binary received.
 	Got string
+	// Pinned is true when Want is the user's own pin (zellij.sha256).
+	Pinned bool
 }
 
 func (e *VerifyError) Error() string {
@@ -66,6 +68,11 @@ func (e *VerifyError) Error() string {
 
 // Hints says what to check.
 func (e *VerifyError) Hints() []string {
+	if e.Pinned {
+		return []string{
+			"the binary is not the one sysvm.yaml pins: check zellij.sha256 against the digest Zellij publishes for " + Version + ", and the source (" + urlSetting + ")",
+		}
+	}
 	return []string{
 		"the download was corrupted or altered; try again, and if it persists check the mirror (" + urlSetting + ")",
 	}
@@ -74,8 +81,9 @@ func (e *VerifyError) Hints() []string {
 // ChangedError is a release whose digest differs from the one sysvm
 // recorded the first time it saw it: a release asset should never change.
 type ChangedError struct {
-	// Target is the asset's target; Recorded is the state file.
-	Target, Recorded string
+	// Target is the asset's target; Key is its entry in Recorded, the
+	// state file.
+	Target, Key, Recorded string
 	// Was is the recorded digest; Now is the one served now.
 	Was, Now string
 }
@@ -88,7 +96,7 @@ func (e *ChangedError) Error() string {
 func (e *ChangedError) Hints() []string {
 	return []string{
 		"check where the new asset comes from (" + urlSetting + ")",
-		"if the change is expected, remove the entry for " + Version + "/" + e.Target + " from " + e.Recorded,
+		"if the change is expected, remove the entry for " + e.Key + " from " + e.Recorded,
 	}
 }
 

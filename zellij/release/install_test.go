@@ -484,3 +484,67 @@ func TestInspect(t *testing.T) {
 		t.Fatalf("Inspect = %+v, %v, %v; want %+v without a request", got, ok, err, want)
 	}
 }
+
+// One mirror's binary never serves another source: each source has its own
+// cache entry and its own recorded digest.
+func TestCacheIsKeyedBySource(t *testing.T) {
+	other := append(append([]byte(nil), standIn...), "\n# another binary\n"...)
+	srvA := releasetest.NewServer(other)
+	t.Cleanup(srvA.Close)
+	srvB := newServer(t)
+	a := newCache(t, srvA)
+	b := *a
+	b.Base = srvB.URL
+	target := releasetest.Targets[0]
+	binA, err := a.Fetch(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binB, err := b.Fetch(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if binB.SHA256 != releasetest.Sum(standIn) || binA.SHA256 != releasetest.Sum(other) || binA.Path == binB.Path {
+		t.Fatalf("source B got %s at %s, want %s apart from A's %s", binB.SHA256, binB.Path, releasetest.Sum(standIn), binA.Path)
+	}
+	if n := srvB.TarballRequests(); n != 1 {
+		t.Errorf("source B served %d tarballs, want 1", n)
+	}
+	if b.Known(target) != binB.SHA256 || a.Known(target) != binA.SHA256 {
+		t.Errorf("known digests: A %s, B %s", a.Known(target), b.Known(target))
+	}
+	def := *a
+	def.Base = DefaultBase
+	if def.Known(target) != "" || def.AssetDir(target) != filepath.Join(a.Dir, Version, target) {
+		t.Errorf("the release's entry is %s with digest %q", def.AssetDir(target), def.Known(target))
+	}
+}
+
+// A pinned digest is checked against the extracted binary, downloaded or
+// cached; a mismatch is refused with both digests.
+func TestPinnedDigest(t *testing.T) {
+	srv := newServer(t)
+	c := newCache(t, srv)
+	target := releasetest.Targets[0]
+	wrong := strings.Repeat("ab", 32)
+	c.Pin = wrong
+	for _, when := range []string{"download", "cached"} {
+		if when == "cached" {
+			c.Pin = ""
+			if _, err := c.Fetch(context.Background(), target); err != nil {
+				t.Fatal(err)
+			}
+			c.Pin = wrong
+		}
+		_, err := c.Fetch(context.Background(), target)
+		var ve *VerifyError
+		if !errors.As(err, &ve) || !ve.Pinned || !strings.Contains(err.Error(), wrong) ||
+			!strings.Contains(err.Error(), releasetest.Sum(standIn)) || !strings.Contains(err.Error(), "zellij.sha256") {
+			t.Fatalf("%s: error %v, want a refusal naming both digests", when, err)
+		}
+	}
+	c.Pin = releasetest.Sum(standIn)
+	if bin, err := c.Fetch(context.Background(), target); err != nil || bin.SHA256 != c.Pin {
+		t.Fatalf("the right pin: %v, %+v", err, bin)
+	}
+}

@@ -8,8 +8,9 @@
 // sha256sum(1) of the extracted binary, not of the tarball (Zellij's source
 // at v0.39.0, v0.43.1 and v0.45.0, .github/workflows/release.yml). The
 // extracted binary must match that file, the digest table below where it
-// has an entry, and the digest sysvm recorded the first time it saw the
-// asset.
+// has an entry, the digest sysvm recorded the first time it saw the asset
+// from that source (the release, or one mirror: see Cache), and the user's
+// own pin (zellij.sha256) when there is one.
 package release
 
 import (

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/sysvm/sysvm/allow"
+	"github.com/sysvm/sysvm/display"
 )
 
 func (a *App) cmdAllow() *cobra.Command {
@@ -23,7 +24,7 @@ func (a *App) cmdAllow() *cobra.Command {
 		}
 		var names []string
 		for _, f := range files {
-			names = append(names, f.Rel)
+			names = append(names, display.Line(f.Rel))
 		}
 		a.say("allowed %s in %s", strings.Join(names, ", "), p.Dir)
 		for _, r := range allow.Reach(p, files) {

@@ -145,9 +145,12 @@ exit status (attach, shell).`,
 			}
 			log := slog.New(slog.NewTextHandler(a.ErrOut, &slog.HandlerOptions{Level: level}))
 			a.f = factory.Factory{Getenv: a.Getenv, ErrOut: a.ErrOut, Verbose: a.Verbose, Quiet: a.Quiet, Name: a.Name, Log: log}
-			// Every later state.Default is then absolute.
-			_, err := state.Resolve(a.Getenv)
-			return err
+			// Every later state.Default is then absolute, and safe to use.
+			d, err := state.Resolve(a.Getenv)
+			if err != nil {
+				return err
+			}
+			return d.Check()
 		},
 	}
 	root.SetOut(a.Out)
@@ -258,6 +261,11 @@ func (a *App) projectSettings(args []string, o limaconfig.Overrides) (*project.P
 	var na *allow.NotAllowedError
 	if errors.As(err, &na) && a.askAllow && a.stdinTTY() {
 		a.say("%s", na.Error())
+		if len(na.Risky) > 0 {
+			// Said again right above the question, so that nothing the
+			// files print can have pushed it out of sight.
+			a.say("they reach beyond the project: %s", strings.Join(na.Risky, ", "))
+		}
 		if ok, cerr := a.confirm(false, "Allow them as they are now?", "", ""); cerr == nil && ok {
 			_, err = allow.Allow(a.f.StateDir(), p)
 		}

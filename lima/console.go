@@ -1,4 +1,4 @@
-package sshx
+package lima
 
 import (
 	"bufio"
@@ -32,12 +32,12 @@ const (
 // ConsoleFingerprints returns the SHA256 fingerprints ("SHA256:…") of the
 // host keys the guest printed on its console in its current boot: the
 // last fingerprint block of the most recently written console log in the
-// instance directory dir. It is empty when the guest printed none.
-func ConsoleFingerprints(dir string) (map[string]bool, error) {
+// instance directory. It is empty when the guest printed none.
+func (i *Instance) ConsoleFingerprints() (map[string]bool, error) {
 	var newest os.FileInfo
 	var fps map[string]bool
 	for _, name := range consoleLogs {
-		p := filepath.Join(dir, name)
+		p := filepath.Join(i.Dir, name)
 		st, err := os.Stat(p)
 		if err != nil || st.Size() == 0 || (newest != nil && !st.ModTime().After(newest.ModTime())) {
 			continue
@@ -70,12 +70,12 @@ func readFingerprints(path string, size int64) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseFingerprints(b), nil
+	return parseFingerprints(b), nil
 }
 
-// ParseFingerprints returns the SHA256 fingerprints in the last complete
+// parseFingerprints returns the SHA256 fingerprints in the last complete
 // fingerprint block of a console log; nil when there is none.
-func ParseFingerprints(log []byte) map[string]bool {
+func parseFingerprints(log []byte) map[string]bool {
 	var last, cur map[string]bool
 	in := false
 	sc := bufio.NewScanner(bytes.NewReader(log))
@@ -99,4 +99,20 @@ func ParseFingerprints(log []byte) map[string]bool {
 		}
 	}
 	return last
+}
+
+// ConsoleTailKiB is how much of the end of a console log
+// ConsoleFingerprints reads, in KiB, for messages.
+const ConsoleTailKiB = consoleTail >> 10
+
+// ConsoleTruncated reports whether a console log of the instance is longer
+// than the tail ConsoleFingerprints reads: fingerprints printed before
+// that tail are not seen.
+func (i *Instance) ConsoleTruncated() bool {
+	for _, name := range consoleLogs {
+		if st, err := os.Stat(filepath.Join(i.Dir, name)); err == nil && st.Size() > consoleTail {
+			return true
+		}
+	}
+	return false
 }

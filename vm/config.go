@@ -1,0 +1,133 @@
+package vm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sysvm/sysvm/files"
+	"github.com/sysvm/sysvm/hint"
+	"github.com/sysvm/sysvm/limaconfig"
+	"github.com/sysvm/sysvm/project"
+	"gopkg.in/yaml.v3"
+)
+
+// The project's Lima config: written when missing, regenerated while it
+// is sysvm's own unedited file, and read for the host ports it forwards.
+
+// ConfigError is a .lima/config.yaml that is not valid YAML.
+type ConfigError struct {
+	Path string
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s is not valid YAML: %v", e.Path, e.Err)
+}
+
+func configError(path string, err error) error {
+	return hint.Wrap(&ConfigError{Path: path, Err: err},
+		"fix the file, or move it away and run `sysvm up` to generate a new one")
+}
+
+// Config is the state of a project's .lima/config.yaml.
+type Config struct {
+	Path string
+	// Exists is false until `sysvm up` writes it.
+	Exists bool
+	// Edited means the user changed the file: sysvm uses it as it is and
+	// never regenerates it.
+	Edited bool
+	// Differs means the file is not what `sysvm config` generates now.
+	Differs bool
+}
+
+// EnsureConfig writes the project's Lima config when it is missing, and
+// regenerates it when it is sysvm's own unedited file and the settings
+// changed. A file the user edited is never overwritten.
+func (m *Manager) EnsureConfig(p *project.Project, s limaconfig.Settings) (Config, error) {
+	gen, err := limaconfig.Generate(p, s, m.Host)
+	if err != nil {
+		return Config{}, err
+	}
+	c := Config{Path: p.LimaConfig()}
+	cur, err := os.ReadFile(c.Path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
+			return c, fmt.Errorf("creating %s: %w", filepath.Dir(c.Path), err)
+		}
+		// Another sysvm may have just written it: theirs wins.
+		if _, err := files.CreateNew(c.Path, gen, 0o644); err != nil {
+			return c, fmt.Errorf("writing %s: %w", c.Path, err)
+		}
+		c.Exists = true
+		return c, nil
+	case err != nil:
+		return c, fmt.Errorf("reading %s: %w", c.Path, err)
+	}
+	c.Exists = true
+	var n yaml.Node
+	if err := yaml.Unmarshal(cur, &n); err != nil {
+		return c, configError(c.Path, err)
+	}
+	if bytes.Equal(cur, gen) {
+		return c, nil
+	}
+	if !limaconfig.Unedited(cur) {
+		c.Edited, c.Differs = true, true
+		return c, nil
+	}
+	if err := files.Replace(c.Path, gen, 0o644); err != nil {
+		return c, fmt.Errorf("regenerating %s: %w", c.Path, err)
+	}
+	m.Progress.Say("settings changed: regenerated %s", c.Path)
+	return c, nil
+}
+
+// ConfigState inspects the project's config without writing anything.
+func (m *Manager) ConfigState(p *project.Project, s limaconfig.Settings) Config {
+	c := Config{Path: p.LimaConfig()}
+	cur, err := os.ReadFile(c.Path)
+	if err != nil {
+		return c
+	}
+	c.Exists = true
+	c.Edited = !limaconfig.Unedited(cur)
+	if gen, err := limaconfig.Generate(p, s, m.Host); err == nil {
+		c.Differs = !bytes.Equal(gen, cur)
+	}
+	return c
+}
+
+// configPorts lists the host ports a Lima config forwards explicitly.
+func configPorts(path string) ([]int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c struct {
+		PortForwards []struct {
+			GuestPort int  `yaml:"guestPort"`
+			HostPort  int  `yaml:"hostPort"`
+			Ignore    bool `yaml:"ignore"`
+		} `yaml:"portForwards"`
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return nil, configError(path, err)
+	}
+	var out []int
+	for _, f := range c.PortForwards {
+		if f.Ignore {
+			continue
+		}
+		if p := f.HostPort; p > 0 {
+			out = append(out, p)
+		} else if f.GuestPort > 0 {
+			out = append(out, f.GuestPort)
+		}
+	}
+	return out, nil
+}
