@@ -168,7 +168,7 @@ func (f *Factory) Daemon(socket string) (*broker.Daemon, error) {
 	if socket == "" {
 		socket = broker.SocketPath(f.Getenv, sd)
 	}
-	d := &broker.Daemon{State: sd, Socket: socket, Idle: idle, Log: slog.New(slog.NewTextHandler(f.UI.ErrOut, nil))}
+	d := &broker.Daemon{State: sd, Socket: socket, Idle: idle, Log: f.UI.Log(slog.LevelInfo)}
 	v, err := f.VMs()
 	if err != nil {
 		d.Log.Warn("idle stop is off in this broker", "err", err)

@@ -1,7 +1,7 @@
 // Package ui is every byte sysvm writes to a terminal: the streams (stdin,
 // stdout, stderr) and which of them are terminals, sysvm's own `sysvm:`
-// lines on stderr, the one progress line, the y/N prompt, and --quiet and
-// --verbose. Every line it prints is escaped with package display, so a
+// lines and its log on stderr, the one progress line, the y/N prompt, and
+// --quiet and --verbose. Every line it prints is escaped with package display, so a
 // name, a file's contents or a line of a tool's log can neither restyle
 // the terminal nor forge a line, whoever calls it.
 //
@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -117,6 +118,23 @@ func (u *UI) clear() {
 
 // eraseLine returns to the start of the line and erases it.
 const eraseLine = "\r\x1b[K"
+
+// Log returns a logger that writes to stderr at level and above (sysvm's
+// --verbose and SYSVM_DEBUG log, the broker's log); a progress line makes
+// way for its records as for any line.
+func (u *UI) Log(level slog.Leveler) *slog.Logger {
+	return slog.New(slog.NewTextHandler(logWriter{u}, &slog.HandlerOptions{Level: level}))
+}
+
+// logWriter writes a log record, which slog hands over whole, to stderr.
+type logWriter struct{ u *UI }
+
+func (w logWriter) Write(b []byte) (int, error) {
+	w.u.mu.Lock()
+	defer w.u.mu.Unlock()
+	w.u.clear()
+	return w.u.ErrOut.Write(b)
+}
 
 // Print writes text for the user to read (a report, not data for a
 // program) to stdout, escaped.

@@ -132,7 +132,7 @@ exit status (attach, shell).`,
 			if a.Verbose || a.Getenv("SYSVM_DEBUG") != "" {
 				level = slog.LevelDebug
 			}
-			log := slog.New(slog.NewTextHandler(a.ErrOut, &slog.HandlerOptions{Level: level}))
+			log := a.ui.Log(level)
 			a.ui.Quiet, a.ui.Verbose = a.Quiet, a.Verbose
 			a.f = factory.Factory{Getenv: a.Getenv, UI: a.ui, Name: a.Name, Log: log}
 			// Every later state.Default is then absolute.
