@@ -3,8 +3,8 @@
 // itself — from the environment and the global flags. The settings sysvm
 // takes from environment variables are read here (or, for their own, by
 // project, state, lima and limaconfig), each once, with one way to read a
-// duration. It never prints: progress goes to the writer it is given, and
-// its errors carry hints for the CLI to render.
+// duration. It never prints: progress goes to the UI it is given, and its
+// errors carry hints for the CLI to render.
 package factory
 
 import (
@@ -23,18 +23,16 @@ import (
 	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
+	"github.com/sysvm/sysvm/ui"
 	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij/release"
-	"golang.org/x/term"
 )
 
 // Factory is one invocation's environment and global flags.
 type Factory struct {
 	Getenv func(string) string
-	// ErrOut is the terminal's stderr: progress is drawn there.
-	ErrOut  *os.File
-	Verbose bool
-	Quiet   bool
+	// UI is the terminal: progress is drawn there.
+	UI *ui.UI
 	// Name overrides the project name derived from the directory.
 	Name string
 	Log  *slog.Logger
@@ -101,16 +99,12 @@ func (f *Factory) VMs() (*vm.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	width := 80
-	if w, _, err := term.GetSize(int(f.ErrOut.Fd())); err == nil && w > 0 {
-		width = w
-	}
 	home := lima.Home(f.Getenv)
 	return &vm.Manager{
 		Lima:         &lima.Client{Exe: exe, Dir: string(sd), Home: home, CacheDir: string(sd), Log: f.Log},
 		LimaHome:     home,
 		State:        sd,
-		Progress:     &vm.Progress{W: f.ErrOut, TTY: f.stderrTTY(), Quiet: f.Quiet, Verbose: f.Verbose, Width: width},
+		Progress:     &vm.Progress{UI: f.UI},
 		Log:          f.Log,
 		Host:         limaconfig.ThisHost(),
 		StartTimeout: timeout,
@@ -123,10 +117,7 @@ func (f *Factory) Sessions() (*session.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	z := release.Cache{Dir: release.DefaultCacheDir(f.Getenv), Digests: release.DigestsFile(f.StateDir()), TTY: f.stderrTTY()}
-	if !f.Quiet {
-		z.Progress = f.ErrOut
-	}
+	z := release.Cache{Dir: release.DefaultCacheDir(f.Getenv), Digests: release.DigestsFile(f.StateDir()), UI: f.UI}
 	return &session.Manager{VM: v, Broker: f.BrokerClient(), Zellij: z, ZellijURL: f.Getenv("SYSVM_ZELLIJ_URL"), Log: f.Log}, nil
 }
 
@@ -177,7 +168,7 @@ func (f *Factory) Daemon(socket string) (*broker.Daemon, error) {
 	if socket == "" {
 		socket = broker.SocketPath(f.Getenv, sd)
 	}
-	d := &broker.Daemon{State: sd, Socket: socket, Idle: idle, Log: slog.New(slog.NewTextHandler(f.ErrOut, nil))}
+	d := &broker.Daemon{State: sd, Socket: socket, Idle: idle, Log: f.UI.Log(slog.LevelInfo)}
 	v, err := f.VMs()
 	if err != nil {
 		d.Log.Warn("idle stop is off in this broker", "err", err)
@@ -241,5 +232,3 @@ func Self() (string, error) {
 	}
 	return p, nil
 }
-
-func (f *Factory) stderrTTY() bool { return term.IsTerminal(int(f.ErrOut.Fd())) }

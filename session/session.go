@@ -124,12 +124,10 @@ func (m *Manager) Attach(ctx context.Context, p *project.Project, s limaconfig.S
 		return code, err != nil && !errors.As(err, &ns), err
 	}
 	onLost := func(n int) {
-		if t.IsTTY() {
-			// Zellij may have left the alternate screen, mouse reporting and
-			// bracketed paste on: turn them off before writing to the host.
-			fmt.Fprint(t.Out, "\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\r\n")
-		}
-		fmt.Fprintf(t.Err, "sysvm: connection to %s lost; reconnecting (attempt %d)…\n", p.VM, n)
+		// Zellij may have left the alternate screen, mouse reporting and
+		// bracketed paste on: turn them off before writing to the host.
+		t.UI.ResetScreen()
+		t.UI.Tell("connection to %s lost; reconnecting (attempt %d)…", p.VM, n)
 	}
 	return reconnect(ctx, p.VM, o.Reconnect, attempt, onLost)
 }

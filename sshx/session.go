@@ -11,25 +11,27 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/sysvm/sysvm/ui"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 )
 
-// Terminal is the local side of remote sessions: stdin, stdout, stderr.
-// One Terminal serves every session of an attach, across reconnections, so
-// that a single reader owns stdin and no keystroke goes to a dead session.
+// Terminal is the local side of remote sessions: stdin, stdout, and the
+// UI whose stderr receives theirs and sysvm's own lines. One Terminal
+// serves every session of an attach, across reconnections, so that a
+// single reader owns stdin and no keystroke goes to a dead session.
 type Terminal struct {
 	In  *os.File
 	Out *os.File
-	Err io.Writer
+	UI  *ui.UI
 
 	once  sync.Once
 	input chan []byte
 }
 
-// NewTerminal returns a Terminal on the given streams.
-func NewTerminal(in, out *os.File, errw io.Writer) *Terminal {
-	return &Terminal{In: in, Out: out, Err: errw}
+// NewTerminal returns a Terminal on the given files and UI (not nil).
+func NewTerminal(in, out *os.File, u *ui.UI) *Terminal {
+	return &Terminal{In: in, Out: out, UI: u}
 }
 
 // IsTTY reports whether both stdin and stdout are terminals.
@@ -145,10 +147,10 @@ func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) 
 	if s.ForwardAgent {
 		sock = s.AuthSock
 		if sock == "" {
-			fmt.Fprintln(t.Err, "sysvm: warning: the VM forwards the SSH agent, but SSH_AUTH_SOCK is not set")
+			t.UI.Warn("the VM forwards the SSH agent, but SSH_AUTH_SOCK is not set")
 		}
 	}
-	stdin, err := ch.Start(s.Command, pty, sock, t.Out, t.Err)
+	stdin, err := ch.Start(s.Command, pty, sock, t.Out, t.UI.ErrOut)
 	if err != nil {
 		return -1, &NotStartedError{Err: err}
 	}
@@ -229,7 +231,9 @@ type sshChannel struct {
 func (ch *sshChannel) Start(cmd string, pty *PTY, authSock string, stdout, stderr io.Writer) (io.WriteCloser, error) {
 	if authSock != "" {
 		if err := ch.c.ForwardAgent(ch.s, authSock); err != nil {
-			fmt.Fprintf(stderr, "sysvm: warning: agent forwarding: %v\r\n", err)
+			// stderr is the session's, which may reach the terminal in
+			// raw mode (relayed by the broker process).
+			(&ui.UI{ErrOut: stderr, CRLF: true}).Warn("agent forwarding: %v", err)
 		}
 	}
 	stdin, err := ch.s.StdinPipe()

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sysvm/sysvm/ui"
 )
 
 // fakeChannel is a remote command that ends when end is closed (at once
@@ -53,7 +55,7 @@ func testTerminal(t *testing.T) *Terminal {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close(); r.Close(); out.Close() })
-	return NewTerminal(r, out, io.Discard)
+	return NewTerminal(r, out, ui.New(nil, io.Discard, io.Discard))
 }
 
 // TestRunLeavesNoGoroutines runs many PTY sessions, as an attach does over

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sysvm/sysvm/state"
+	"github.com/sysvm/sysvm/ui/uitest"
 )
 
 // TestFirstUseIsSaid: a start of a guest whose console showed no
@@ -16,8 +17,8 @@ func TestFirstUseIsSaid(t *testing.T) {
 	home := t.TempDir()
 	os.MkdirAll(filepath.Join(home, "x-dev"), 0o755)
 	os.WriteFile(filepath.Join(home, "x-dev", "serial.log"), []byte(strings.Repeat("boot chatter\n", 30000)), 0o644)
-	var out strings.Builder
-	m := &Manager{LimaHome: home, State: state.Dir(t.TempDir()), Progress: &Progress{W: &out}}
+	u, _, _, out := uitest.New()
+	m := &Manager{LimaHome: home, State: state.Dir(t.TempDir()), Progress: &Progress{UI: u}}
 	if printed, err := m.beforeStart("x-dev"); err != nil || printed {
 		t.Fatalf("beforeStart = %v, %v", printed, err)
 	}

@@ -12,27 +12,30 @@ import (
 	"unicode"
 
 	"github.com/sysvm/sysvm/lima"
+	"github.com/sysvm/sysvm/ui"
 )
 
-// Progress reports what a VM start is doing on stderr: the phase in words
-// and the time elapsed. On a terminal it is one line rewritten in place,
-// never wider than the terminal; otherwise a plain line per phase and a
-// reminder every 15 seconds; with Quiet, nothing. Lima's own latest log
-// line is added only with Verbose.
+// Progress reports what a VM start is doing, on the terminal of its UI:
+// the phase in words, read from Lima's logs, and the time elapsed; Lima's
+// own latest log line with --verbose (see [ui.Progress]). Off a terminal
+// it prints a line per phase and a reminder every 15 seconds. A nil
+// Progress, or one without a UI, is quiet.
 type Progress struct {
-	W       io.Writer
-	TTY     bool
-	Quiet   bool
-	Verbose bool
-	// Width bounds the in-place line on a terminal.
-	Width int
+	UI *ui.UI
 }
+
+// remind is how often a plain progress line repeats within one phase.
+const remind = 15 * time.Second
 
 // watch follows a start until the returned stop is called. files are the
 // logs to read Lima's latest line from, in order of preference (the
 // hostagent's, then limactl's).
 func (p *Progress) watch(vm, firstPhase string, files []string) (stop func()) {
-	if p == nil || p.Quiet || p.W == nil {
+	if p == nil {
+		return func() {}
+	}
+	pr := p.UI.Progress()
+	if pr == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -40,8 +43,7 @@ func (p *Progress) watch(vm, firstPhase string, files []string) (stop func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		start := time.Now()
-		phase, lastPrinted, lastPlain := "", "", time.Time{}
+		phase, stepped := "", time.Time{}
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -53,26 +55,15 @@ func (p *Progress) watch(vm, firstPhase string, files []string) (stop func()) {
 				}
 			}
 			ph := phaseOf(firstPhase, msg)
-			line := fmt.Sprintf("sysvm: %s %s (%s)", ph, vm, time.Since(start).Round(time.Second))
-			if p.Verbose && msg != "" {
-				line += " · " + msg
+			step := ph != phase || time.Since(stepped) >= remind
+			if step {
+				stepped = time.Now()
 			}
-			if p.TTY {
-				line = fit(line, p.Width)
-				if line != lastPrinted {
-					fmt.Fprintf(p.W, "\r\x1b[K%s", line)
-					lastPrinted = line
-				}
-			} else if ph != phase || time.Since(lastPlain) >= 15*time.Second {
-				fmt.Fprintln(p.W, line)
-				lastPlain = time.Now()
-			}
+			pr.Update(fmt.Sprintf("%s %s (%s)", ph, vm, pr.Elapsed().Round(time.Second)), msg, step)
 			phase = ph
 			select {
 			case <-done:
-				if p.TTY {
-					fmt.Fprint(p.W, "\r\x1b[K")
-				}
+				pr.Done()
 				return
 			case <-tick.C:
 			}
@@ -82,25 +73,11 @@ func (p *Progress) watch(vm, firstPhase string, files []string) (stop func()) {
 	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }
 
-// fit cuts line to leave the last column of a width-wide terminal free, so
-// the line never wraps.
-func fit(line string, width int) string {
-	if width <= 10 {
-		width = 80
-	}
-	r := []rune(line)
-	if len(r) <= width-1 {
-		return line
-	}
-	return string(r[:width-2]) + "…"
-}
-
-// Say prints one status line unless quiet.
+// Say prints one status line, escaped, unless quiet.
 func (p *Progress) Say(format string, args ...any) {
-	if p == nil || p.Quiet || p.W == nil {
-		return
+	if p != nil {
+		p.UI.Say(format, args...)
 	}
-	fmt.Fprintf(p.W, "sysvm: "+format+"\n", args...)
 }
 
 // phaseOf names the boot phase, in words, from Lima's latest log message.

@@ -1,26 +1,16 @@
 package vm
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
-)
 
-func TestFit(t *testing.T) {
-	long := strings.Repeat("x", 200)
-	for _, width := range []int{20, 80, 132} {
-		if n := utf8.RuneCountInString(fit(long, width)); n > width-1 {
-			t.Errorf("width %d: line of %d runes would wrap", width, n)
-		}
-	}
-	if got := fit("short", 80); got != "short" {
-		t.Errorf("fit cut a short line: %q", got)
-	}
-}
+	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/state"
+	"github.com/sysvm/sysvm/ui/uitest"
+)
 
 // TestProgressWords: the line says the phase in words and the elapsed
 // time; Lima's raw log line (here one with a Go struct dump and an escape
@@ -31,12 +21,16 @@ func TestProgressWords(t *testing.T) {
 	raw := `{"level":"info","msg":"Waiting for the essential requirement 1 of 2: \"ssh\"; stderr=\"kex_exchange_identification\" \u001b[31m{SSHLocalPort:39271}"}`
 	os.WriteFile(log, []byte(raw+"\n"), 0o644)
 	for _, verbose := range []bool{false, true} {
-		var out bytes.Buffer
-		p := &Progress{W: &out, Verbose: verbose}
+		u, _, out, errOut := uitest.New()
+		u.Verbose = verbose
+		p := &Progress{UI: u}
 		stop := p.watch("web-dev", "starting", []string{log})
 		time.Sleep(100 * time.Millisecond)
 		stop()
-		got := out.String()
+		got := errOut.String()
+		if out.Len() > 0 {
+			t.Errorf("verbose=%v: progress on stdout: %q", verbose, out)
+		}
 		if !strings.HasPrefix(got, "sysvm: waiting for SSH on web-dev (0s)") {
 			t.Errorf("verbose=%v: %q", verbose, got)
 		}
@@ -46,5 +40,27 @@ func TestProgressWords(t *testing.T) {
 		if strings.ContainsRune(got, '\x1b') {
 			t.Errorf("verbose=%v: an escape sequence reached the terminal: %q", verbose, got)
 		}
+	}
+}
+
+// A project's path reaches the terminal escaped: a directory named with
+// escape sequences can neither restyle it nor forge a line. (Say printed
+// paths as they were.)
+func TestSayEscapesProjectPaths(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "x\x1b]0;pwned\x07\x1b[2J")
+	p := &project.Project{Dir: dir, VM: "x-dev"}
+	if err := os.MkdirAll(filepath.Dir(p.LimaConfig()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p.LimaConfig(), []byte("cpus: 2\n"), 0o644)
+	u, _, _, errOut := uitest.New()
+	m := &Manager{State: state.Dir(t.TempDir()), Progress: &Progress{UI: u}}
+	if err := m.State.SaveCreated(p.VM, []byte("cpus: 4\n")); err != nil {
+		t.Fatal(err)
+	}
+	m.sayChanged(p)
+	got := errOut.String()
+	if strings.ContainsAny(got, "\x1b\x07") || !strings.Contains(got, `x\x1b]0;pwned\a\x1b[2J is kept`) {
+		t.Errorf("stderr carries the raw escape sequences or lacks the escaped path:\n%q", got)
 	}
 }

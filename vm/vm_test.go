@@ -15,6 +15,7 @@ import (
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/state"
+	"github.com/sysvm/sysvm/ui/uitest"
 )
 
 func TestChanges(t *testing.T) {
@@ -179,8 +180,8 @@ func TestAwaitHostKeysSaysWhatItWaitsFor(t *testing.T) {
 			home := t.TempDir()
 			os.MkdirAll(filepath.Join(home, "x-dev"), 0o755)
 			os.WriteFile(filepath.Join(home, "x-dev", "serial.log"), []byte(tc.console), 0o644)
-			var out strings.Builder
-			m := &Manager{LimaHome: home, Progress: &Progress{W: &out}}
+			u, _, _, out := uitest.New()
+			m := &Manager{LimaHome: home, Progress: &Progress{UI: u}}
 			m.awaitHostKeys(context.Background(), "x-dev", 1500*time.Millisecond)
 			if got := splitLines(out.String()); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("said %q, want %q", got, tc.want)

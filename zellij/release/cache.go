@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sysvm/sysvm/state"
+	"github.com/sysvm/sysvm/ui"
 )
 
 // Size caps: the 0.45.0 tarballs are about 15 MiB and the binary about
@@ -49,10 +50,8 @@ type Cache struct {
 	Pin string
 	// Client downloads the assets; nil means a client with timeouts.
 	Client *http.Client
-	// Progress receives download progress; nil means quiet.
-	Progress io.Writer
-	// TTY rewrites one progress line in place instead of printing lines.
-	TTY bool
+	// UI shows download progress; nil means quiet.
+	UI *ui.UI
 }
 
 // DefaultCacheDir returns $XDG_CACHE_HOME/sysvm/zellij, else

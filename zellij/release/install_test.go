@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sysvm/sysvm/ui/uitest"
 	"github.com/sysvm/sysvm/zellij"
 	"github.com/sysvm/sysvm/zellij/release/releasetest"
 )
@@ -118,8 +119,8 @@ func cacheFiles(t *testing.T, c *Cache, target string) []string {
 func TestEnsureInstallsOnceAndReusesTheCache(t *testing.T) {
 	srv := newServer(t)
 	c := newCache(t, srv)
-	var progress bytes.Buffer
-	c.Progress = &progress
+	u, _, _, progress := uitest.New()
+	c.UI = u
 	ctx := context.Background()
 
 	first := newGuest(t)

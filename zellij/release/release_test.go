@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sysvm/sysvm/ui/uitest"
 )
 
 func TestTarget(t *testing.T) {
@@ -103,7 +105,6 @@ func TestBase(t *testing.T) {
 }
 
 func TestProgressLine(t *testing.T) {
-	start := time.Unix(1000, 0)
 	tests := []struct {
 		name     string
 		total, n int64
@@ -116,13 +117,37 @@ func TestProgressLine(t *testing.T) {
 		{"bytes", 100, 100, time.Second, "sysvm: zellij 100 B of 100 B, 100 B/s"},
 	}
 	for _, tt := range tests {
-		p := &progress{total: tt.total, n: tt.n, start: start}
-		got := p.line(start.Add(tt.elapsed))
+		p := &progress{total: tt.total, n: tt.n}
+		got := "sysvm: " + p.line(tt.elapsed) // the prefix ui adds
 		if got != tt.want {
 			t.Errorf("%s: line = %q, want %q", tt.name, got, tt.want)
 		}
 		if len(got) > 79 {
 			t.Errorf("%s: line is %d columns, it would wrap", tt.name, len(got))
+		}
+	}
+}
+
+// Off a terminal a download prints a line per quarter, none at the end,
+// and what it downloaded; with --quiet nothing.
+func TestProgressQuarters(t *testing.T) {
+	for _, quiet := range []bool{false, true} {
+		u, _, out, errOut := uitest.New()
+		u.Quiet = quiet
+		c := &Cache{UI: u}
+		p := c.progress("zellij.tar.gz", 100)
+		for i := 0; i < 10; i++ {
+			p.add(10)
+		}
+		p.done(true)
+		want := "sysvm: downloading zellij " + Version + " from zellij.tar.gz\n" +
+			"sysvm: zellij 30 B of 100 B\nsysvm: zellij 50 B of 100 B\nsysvm: zellij 80 B of 100 B\n" +
+			"sysvm: downloaded 100 B in 0s\n"
+		if quiet {
+			want = ""
+		}
+		if errOut.String() != want || out.Len() > 0 {
+			t.Errorf("quiet=%v: stderr %q, stdout %q; want stderr %q", quiet, errOut, out, want)
 		}
 	}
 }

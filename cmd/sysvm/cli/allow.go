@@ -15,20 +15,20 @@ func (a *App) cmdAllow() *cobra.Command {
 			return err
 		}
 		files, err := allow.Allow(a.f.StateDir(), p)
-		if err != nil || a.Quiet {
+		if err != nil {
 			return err
 		}
 		if len(files) == 0 {
-			a.say("nothing to allow in %s: no sysvm.yaml, no edited Lima config, no layout", p.Dir)
+			a.ui.Say("nothing to allow in %s: no sysvm.yaml, no edited Lima config, no layout", p.Dir)
 			return nil
 		}
 		var names []string
 		for _, f := range files {
 			names = append(names, display.Line(f.Rel))
 		}
-		a.say("allowed %s in %s", strings.Join(names, ", "), p.Dir)
+		a.ui.Say("allowed %s in %s", strings.Join(names, ", "), p.Dir)
 		for _, r := range allow.Reach(p, files) {
-			a.say("  %s", r)
+			a.ui.Say("  %s", r)
 		}
 		return nil
 	})

@@ -6,7 +6,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/sysvm/sysvm/allow"
 	"github.com/sysvm/sysvm/detach"
-	"github.com/sysvm/sysvm/display"
 	"github.com/sysvm/sysvm/factory"
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/limaconfig"
@@ -30,8 +28,8 @@ import (
 	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
+	"github.com/sysvm/sysvm/ui"
 	"github.com/sysvm/sysvm/vm"
-	"golang.org/x/term"
 )
 
 // Exit codes, documented in `sysvm help` and the README.
@@ -57,6 +55,9 @@ type App struct {
 	// askAllow lets the allow check ask on a terminal (attach does).
 	askAllow bool
 	f        factory.Factory
+	// ui is the terminal of In, Out and ErrOut: everything sysvm says
+	// there goes through it.
+	ui *ui.UI
 }
 
 // ExitError carries an exit status to Main without printing anything (the
@@ -84,6 +85,7 @@ func Main() int {
 func (a *App) Run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	a.ui = ui.New(a.In, a.Out, a.ErrOut)
 	root := a.newRoot()
 	root.SetArgs(args)
 	return a.report(root.ExecuteContext(ctx))
@@ -97,9 +99,9 @@ func (a *App) report(err error) int {
 	case errors.As(err, &ee):
 		return ee.Code
 	}
-	a.say("error: %s", err)
+	a.ui.Error("%s", err)
 	for _, s := range hint.Of(err) {
-		a.say("hint: %s", s)
+		a.ui.Hint("%s", s)
 	}
 	switch {
 	case hint.IsUsage(err):
@@ -110,18 +112,6 @@ func (a *App) report(err error) int {
 		return ExitUnreachable
 	}
 	return ExitFailure
-}
-
-// say writes one `sysvm: ...` line to stderr, made safe for the terminal.
-func (a *App) say(format string, args ...any) {
-	fmt.Fprintf(a.ErrOut, "sysvm: %s\n", display.Safe(fmt.Sprintf(format, args...)))
-}
-
-// tell says something unless --quiet.
-func (a *App) tell(format string, args ...any) {
-	if !a.Quiet {
-		a.say(format, args...)
-	}
 }
 
 func (a *App) newRoot() *cobra.Command {
@@ -143,8 +133,9 @@ exit status (attach, shell).`,
 			if a.Verbose || a.Getenv("SYSVM_DEBUG") != "" {
 				level = slog.LevelDebug
 			}
-			log := slog.New(slog.NewTextHandler(a.ErrOut, &slog.HandlerOptions{Level: level}))
-			a.f = factory.Factory{Getenv: a.Getenv, ErrOut: a.ErrOut, Verbose: a.Verbose, Quiet: a.Quiet, Name: a.Name, Log: log}
+			log := a.ui.Log(level)
+			a.ui.Quiet, a.ui.Verbose = a.Quiet, a.Verbose
+			a.f = factory.Factory{Getenv: a.Getenv, UI: a.ui, Name: a.Name, Log: log}
 			// Every later state.Default is then absolute, and safe to use.
 			d, err := state.Resolve(a.Getenv)
 			if err != nil {
@@ -210,9 +201,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// stdinTTY reports whether sysvm can ask a question.
-func (a *App) stdinTTY() bool { return a.In != nil && term.IsTerminal(int(a.In.Fd())) }
-
 // confirm asks a yes/no question on the terminal unless yes already
 // answered it; without a terminal it refuses and hints at the flag that
 // answers yes. A "no" prints nothing changed.
@@ -220,17 +208,10 @@ func (a *App) confirm(yes bool, question, refusal, yesFlag string) (bool, error)
 	if yes {
 		return true, nil
 	}
-	if !a.stdinTTY() {
+	if !a.ui.CanPrompt() {
 		return false, hint.Wrap(fmt.Errorf("refusing to %s without confirmation", refusal), yesFlag)
 	}
-	fmt.Fprintf(a.ErrOut, "%s [y/N] ", display.Safe(question))
-	line, _ := bufio.NewReader(a.In).ReadString('\n')
-	ans := strings.ToLower(strings.TrimSpace(line))
-	if ans != "y" && ans != "yes" {
-		a.say("nothing changed")
-		return false, nil
-	}
-	return true, nil
+	return a.ui.Confirm(question), nil
 }
 
 // project resolves the command's argument (see project.Lookup); names are
@@ -243,7 +224,7 @@ func (a *App) project(args []string) (*project.Project, error) {
 	p, err := project.Lookup(arg, a.f.ProjectOptions(), a.f.StateDir().Known)
 	if err == nil {
 		for _, n := range p.Notes {
-			a.say("note: %s", n)
+			a.ui.Note("%s", n)
 		}
 	}
 	return p, err
@@ -259,12 +240,12 @@ func (a *App) projectSettings(args []string, o limaconfig.Overrides) (*project.P
 	}
 	err = allow.Check(a.f.StateDir(), p)
 	var na *allow.NotAllowedError
-	if errors.As(err, &na) && a.askAllow && a.stdinTTY() {
-		a.say("%s", na.Error())
+	if errors.As(err, &na) && a.askAllow && a.ui.CanPrompt() {
+		a.ui.Tell("%s", na.Error())
 		if len(na.Risky) > 0 {
 			// Said again right above the question, so that nothing the
 			// files print can have pushed it out of sight.
-			a.say("they reach beyond the project: %s", strings.Join(na.Risky, ", "))
+			a.ui.Tell("they reach beyond the project: %s", strings.Join(na.Risky, ", "))
 		}
 		if ok, cerr := a.confirm(false, "Allow them as they are now?", "", ""); cerr == nil && ok {
 			_, err = allow.Allow(a.f.StateDir(), p)

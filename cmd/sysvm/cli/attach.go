@@ -18,7 +18,7 @@ func (a *App) terminal() *sshx.Terminal {
 	if !ok {
 		out = os.Stdout
 	}
-	return sshx.NewTerminal(a.In, out, a.ErrOut)
+	return sshx.NewTerminal(a.In, out, a.ui)
 }
 
 func (a *App) cmdAttach() *cobra.Command {
@@ -99,7 +99,7 @@ func (a *App) cmdSessions() *cobra.Command {
 		case asJSON:
 			return writeJSON(a.Out, append([]zellij.Session{}, ss...))
 		case len(ss) == 0:
-			a.say("no Zellij sessions in %s", p.VM)
+			a.ui.Tell("no Zellij sessions in %s", p.VM)
 		}
 		session.WriteSessions(a.Out, ss, p.Session())
 		return nil
@@ -114,7 +114,7 @@ func (a *App) cmdForgetHostKey() *cobra.Command {
 		}
 		err = a.f.StateDir().UnpinHostKey(p.VM)
 		if err == nil {
-			a.tell("forgot the host key of %s", p.VM)
+			a.ui.Say("forgot the host key of %s", p.VM)
 		}
 		return err
 	})

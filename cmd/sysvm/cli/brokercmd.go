@@ -39,7 +39,7 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 	status := command("status", "Show the broker's connections", noArgs, func(*cobra.Command, []string) error {
 		vms, ok := client().Status()
 		if !ok {
-			a.say("no broker is running")
+			a.ui.Tell("no broker is running")
 			return nil
 		}
 		return writeJSON(a.Out, append([]broker.VMStatus{}, vms...))
@@ -48,10 +48,10 @@ SYSVM_BROKER=0 makes every command dial the VM directly instead.`,
 		pid, err := client().Stop()
 		switch {
 		case errors.Is(err, broker.ErrNotRunning):
-			a.tell("no broker is running")
+			a.ui.Say("no broker is running")
 			return nil
 		case err == nil:
-			a.tell("stopped the broker (pid %d)", pid)
+			a.ui.Say("stopped the broker (pid %d)", pid)
 		}
 		return err
 	})

@@ -56,7 +56,7 @@ func (a *App) cmdDirenvrc() *cobra.Command {
 		}
 		path, err := shellhook.InstallDirenvrc(a.Getenv("XDG_CONFIG_HOME"), text)
 		if err == nil {
-			a.say("wrote %s; `use sysvm` now works in any .envrc", path)
+			a.ui.Tell("wrote %s; `use sysvm` now works in any .envrc", path)
 		}
 		return err
 	})

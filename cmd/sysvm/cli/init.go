@@ -26,7 +26,9 @@ func (a *App) cmdInit() *cobra.Command {
 			return err
 		}
 		if !a.Quiet {
-			templates.Report(a.Out, dir, tmpl, res)
+			var report strings.Builder
+			templates.Report(&report, dir, tmpl, res)
+			a.ui.Print(report.String())
 		}
 		return nil
 	})

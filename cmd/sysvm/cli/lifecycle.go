@@ -56,7 +56,7 @@ func (a *App) cmdUp() *cobra.Command {
 			argv := []string{exe, "up", p.Dir, "--name=" + a.Name, fmt.Sprintf("--keep=%t", keep)}
 			logPath, err := v.UpBackground(p, s, argv)
 			if err == nil {
-				a.tell("bringing %s up in the background (log: %s)", p.VM, logPath)
+				a.ui.Say("bringing %s up in the background (log: %s)", p.VM, logPath)
 			}
 			return err
 		}
@@ -75,9 +75,9 @@ func (a *App) cmdUp() *cobra.Command {
 			return err
 		}
 		if err := a.f.WatchIdle(s); err != nil {
-			a.say("warning: %v", err)
+			a.ui.Warn("%v", err)
 		}
-		a.tell("%s is %s (ssh port %d)", inst.Name, inst.Status, inst.SSHLocalPort)
+		a.ui.Say("%s is %s (ssh port %d)", inst.Name, inst.Status, inst.SSHLocalPort)
 		return nil
 	})
 	cmd.Long = `Create the project's VM from .lima/config.yaml (written from sysvm's template
@@ -99,7 +99,7 @@ func (a *App) cmdStop() *cobra.Command {
 	return a.onVM("stop [project|dir]", "Stop the project's VM", func(cmd *cobra.Command, p *project.Project, v *vm.Manager) error {
 		stopped, err := v.Stop(cmd.Context(), p)
 		if err == nil {
-			a.tell("%s %s", p.VM, stopped)
+			a.ui.Say("%s %s", p.VM, stopped)
 		}
 		return err
 	})
@@ -117,12 +117,12 @@ func (a *App) cmdDestroy() *cobra.Command {
 		case err != nil:
 			return err
 		case existed:
-			a.tell("deleted %s; %s is untouched", p.VM, p.Dir)
+			a.ui.Say("deleted %s; %s is untouched", p.VM, p.Dir)
 		default:
-			a.tell("%s does not exist; nothing to delete", p.VM)
+			a.ui.Say("%s does not exist; nothing to delete", p.VM)
 		}
 		if forget {
-			a.tell("%s is no longer in `sysvm list`", p.Slug)
+			a.ui.Say("%s is no longer in `sysvm list`", p.Slug)
 		}
 		return nil
 	})
