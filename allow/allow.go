@@ -63,6 +63,13 @@ func sum(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// IsGenerated reports whether b is the Lima config sysvm last wrote into
+// the project in dir (see Generated).
+func IsGenerated(sd state.Dir, dir string, b []byte) bool {
+	g := load(sd, dir).Generated
+	return g != "" && g == sum(b)
+}
+
 // Generated records that sysvm itself wrote b as the Lima config of the
 // project in dir: while the file holds exactly these bytes it needs no
 // allowing. Only this record makes a config sysvm's own; a stamp in the

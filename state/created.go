@@ -8,13 +8,15 @@ import (
 // The Lima config each VM was created from is kept as created/<vm>.yaml,
 // so sysvm can tell the user which settings changed since.
 
-// SaveCreated records the config vm was created from.
-func (d Dir) SaveCreated(vm string, config []byte) error {
+// SaveCreated records the config vm is created from, and returns the
+// path of that private copy (mode 0600) for limactl to read.
+func (d Dir) SaveCreated(vm string, config []byte) (string, error) {
 	dir, err := d.MkdirAll("created")
 	if err != nil {
-		return err
+		return "", err
 	}
-	return WriteFile(dir+"/"+vm+".yaml", config)
+	path := dir + "/" + vm + ".yaml"
+	return path, WriteFile(path, config)
 }
 
 // Created returns the config vm was created from, if sysvm created it.

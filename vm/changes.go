@@ -3,7 +3,6 @@ package vm
 import (
 	"context"
 	"fmt"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -14,34 +13,28 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// rememberCreated keeps a copy of the config a new VM was created from.
-func (m *Manager) rememberCreated(vm, cfgPath string) error {
-	b, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return err
-	}
-	return m.State.SaveCreated(vm, b)
-}
-
-// Changed lists the settings of the project's config that differ from the
-// ones its VM was created with; nil when they agree or when sysvm did not
-// create the VM.
+// Changed lists the settings of the project's config, as it was loaded,
+// that differ from the ones its VM was created with; nil when they agree,
+// when there is no config yet, or when sysvm did not create the VM.
 func (m *Manager) Changed(p *project.Project) []string {
-	created, ok := m.State.Created(p.VM)
-	if !ok {
+	if p.Snap.LimaConfig == nil {
 		return nil
 	}
-	now, err := os.ReadFile(p.LimaConfig())
-	if err != nil {
+	return m.changed(p.VM, p.Snap.LimaConfig)
+}
+
+func (m *Manager) changed(vm string, now []byte) []string {
+	created, ok := m.State.Created(vm)
+	if !ok {
 		return nil
 	}
 	return Changes(created, now)
 }
 
 // sayChanged tells the user when the VM runs with other settings than the
-// project now asks for, and how to apply them.
-func (m *Manager) sayChanged(p *project.Project) {
-	if ch := m.Changed(p); len(ch) > 0 {
+// config now (now) asks for, and how to apply them.
+func (m *Manager) sayChanged(p *project.Project, now []byte) {
+	if ch := m.changed(p.VM, now); len(ch) > 0 {
 		m.Progress.Say("%s was created with other settings: %s", p.VM, strings.Join(ch, "; "))
 		m.Progress.Say("to apply them: sysvm up --recreate  (deletes and recreates the VM; %s is kept)", p.Dir)
 	}

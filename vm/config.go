@@ -2,11 +2,11 @@ package vm
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/sysvm/sysvm/allow"
 	"github.com/sysvm/sysvm/files"
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/limaconfig"
@@ -42,72 +42,81 @@ type Config struct {
 	Edited bool
 	// Differs means the file is not what `sysvm config` generates now.
 	Differs bool
+	// Bytes is the config the VM is created from: the file as the project
+	// was loaded (project.Snapshot), or what sysvm generated. limactl is
+	// never handed the project's file itself, only a private copy of these
+	// bytes.
+	Bytes []byte
 }
 
 // EnsureConfig writes the project's Lima config when it is missing, and
-// regenerates it when it is sysvm's own unedited file and the settings
-// changed. A file the user edited is never overwritten.
+// regenerates it when it is the file sysvm last wrote there (allow.Generated)
+// and the settings changed. A file the user edited is never overwritten.
+// It works on the bytes read when the project was loaded, never on the file
+// read again.
 func (m *Manager) EnsureConfig(p *project.Project, s limaconfig.Settings) (Config, error) {
 	gen, err := limaconfig.Generate(p, s, m.Host)
 	if err != nil {
 		return Config{}, err
 	}
-	c := Config{Path: p.LimaConfig()}
-	cur, err := os.ReadFile(c.Path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
+	c := Config{Path: p.LimaConfig(), Exists: true, Bytes: gen}
+	cur := p.Snap.LimaConfig
+	if cur == nil {
+		if err := p.CheckLimaDir(); err != nil {
+			return c, err
+		}
 		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
 			return c, fmt.Errorf("creating %s: %w", filepath.Dir(c.Path), err)
 		}
-		// Another sysvm may have just written it: theirs wins.
-		if _, err := files.CreateNew(c.Path, gen, 0o644); err != nil {
+		// Another sysvm may have just written it: its file stays, and this
+		// one creates the VM from what it generated.
+		created, err := files.CreateNew(c.Path, gen, 0o644)
+		if err != nil {
 			return c, fmt.Errorf("writing %s: %w", c.Path, err)
 		}
-		c.Exists = true
+		if created {
+			return c, allow.Generated(m.State, p.Dir, gen)
+		}
 		return c, nil
-	case err != nil:
-		return c, fmt.Errorf("reading %s: %w", c.Path, err)
 	}
-	c.Exists = true
 	var n yaml.Node
 	if err := yaml.Unmarshal(cur, &n); err != nil {
 		return c, configError(c.Path, err)
 	}
-	if bytes.Equal(cur, gen) {
+	switch {
+	case bytes.Equal(cur, gen):
+		// What sysvm would write anyway: its own, whoever wrote it.
+		return c, allow.Generated(m.State, p.Dir, gen)
+	case !allow.IsGenerated(m.State, p.Dir, cur):
+		c.Edited, c.Differs, c.Bytes = true, true, cur
 		return c, nil
 	}
-	if !limaconfig.Unedited(cur) {
-		c.Edited, c.Differs = true, true
-		return c, nil
+	if err := p.CheckLimaDir(); err != nil {
+		return c, err
 	}
 	if err := files.Replace(c.Path, gen, 0o644); err != nil {
 		return c, fmt.Errorf("regenerating %s: %w", c.Path, err)
 	}
 	m.Progress.Say("settings changed: regenerated %s", c.Path)
-	return c, nil
+	return c, allow.Generated(m.State, p.Dir, gen)
 }
 
 // ConfigState inspects the project's config without writing anything.
 func (m *Manager) ConfigState(p *project.Project, s limaconfig.Settings) Config {
 	c := Config{Path: p.LimaConfig()}
-	cur, err := os.ReadFile(c.Path)
-	if err != nil {
+	cur := p.Snap.LimaConfig
+	if cur == nil {
 		return c
 	}
-	c.Exists = true
-	c.Edited = !limaconfig.Unedited(cur)
-	if gen, err := limaconfig.Generate(p, s, m.Host); err == nil {
-		c.Differs = !bytes.Equal(gen, cur)
-	}
+	c.Exists, c.Bytes = true, cur
+	gen, err := limaconfig.Generate(p, s, m.Host)
+	c.Differs = err != nil || !bytes.Equal(gen, cur)
+	c.Edited = c.Differs && !allow.IsGenerated(m.State, p.Dir, cur)
 	return c
 }
 
 // configPorts lists the host ports a Lima config forwards explicitly.
-func configPorts(path string) ([]int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+func configPorts(path string, b []byte) ([]int, error) {
 	var c struct {
 		PortForwards []struct {
 			GuestPort int  `yaml:"guestPort"`

@@ -34,7 +34,7 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	if cfg.Edited {
 		m.Progress.Say("using your edited %s (it differs from `sysvm config`)", cfg.Path)
 	}
-	ports, err := configPorts(cfg.Path)
+	ports, err := configPorts(cfg.Path, cfg.Bytes)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		return nil, err
 	}
 	if inst != nil {
-		m.sayChanged(p)
+		m.sayChanged(p, cfg.Bytes)
 	}
 
 	ph.mark("ports-and-record")
@@ -87,11 +87,17 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		}
 		ph.mark("unpin-host-key")
 		kind = "create"
-		if err = m.start(ctx, p.VM, cfg.Path, "creating", ph); err == nil {
+		// limactl gets a private copy of the bytes checked and allowed,
+		// never the project's file, which could have changed since; the
+		// copy is also the record of what the VM was created from.
+		var private string
+		if private, err = m.State.SaveCreated(p.VM, cfg.Bytes); err != nil {
+			return nil, err
+		}
+		ph.mark("private-config")
+		if err = m.start(ctx, p.VM, private, "creating", ph); err == nil {
 			m.awaitHostKeys(ctx, p.VM, firstConsoleWait)
 			ph.mark("host-keys")
-			err = m.rememberCreated(p.VM, cfg.Path)
-			ph.mark("remember-created")
 		}
 	case inst.Status == lima.StatusStopped:
 		// Lima's guest makes new SSH host keys at every boot (cloud-init
