@@ -16,7 +16,6 @@ import (
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/sshx"
-	"github.com/sysvm/sysvm/vm"
 )
 
 // link is a way to open channels to one VM: this process's own SSH
@@ -67,7 +66,7 @@ func (m *Manager) connect(ctx context.Context, inst *lima.Instance, deadline tim
 		}
 		select {
 		case <-ctx.Done():
-			return nil, vm.ErrInterrupted
+			return nil, hint.ErrInterrupted
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
@@ -138,7 +137,7 @@ func sshError(vmName string, err error) error {
 		return hint.Wrap(err, "if you recreated the VM outside sysvm, trust its new key: sysvm forget-host-key "+strings.TrimSuffix(vmName, project.VMSuffix),
 			"otherwise something else is answering on the VM's SSH port: check `limactl list "+vmName+"`")
 	case sshx.KindUnreachable:
-		return hint.Wrap(fmt.Errorf("%w: %v", ErrUnreachable, err), "sysvm status", "limactl list "+vmName)
+		return hint.Wrap(fmt.Errorf("%w: %v", hint.ErrUnreachable, err), "sysvm status", "limactl list "+vmName)
 	case sshx.KindConfig, sshx.KindConfigMissing:
 		return hint.Wrap(err, fmt.Sprintf("restart the VM so Lima writes it again: sysvm stop && sysvm up  (or limactl stop -f %s)", vmName))
 	case sshx.KindKey:

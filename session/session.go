@@ -53,22 +53,16 @@ type Manager struct {
 	fallbackOnce sync.Once
 }
 
-// ErrUnreachable means the VM could not be reached over SSH.
-var ErrUnreachable = errors.New("VM unreachable over SSH")
-
-// ErrNested means sysvm was asked to attach from inside a VM or a local Zellij.
-var ErrNested = errors.New("refusing to nest")
-
 // Guard refuses to attach where it would nest: inside a sysvm VM (every
 // session there carries SYSINIT_IN_VM=1), or inside a local Zellij unless
 // forced.
 func Guard(getenv func(string) string, force bool) error {
 	if getenv("SYSINIT_IN_VM") != "" {
-		return hint.Wrap(fmt.Errorf("%w: this shell is already inside a sysvm VM (SYSINIT_IN_VM is set)", ErrNested),
+		return hint.Wrap(fmt.Errorf("%w: this shell is already inside a sysvm VM (SYSINIT_IN_VM is set)", hint.ErrNested),
 			"detach (Ctrl-o d) to get back to the host, then run sysvm there")
 	}
 	if getenv("ZELLIJ") != "" && !force {
-		return hint.Wrap(fmt.Errorf("%w: this shell is inside a local Zellij session (ZELLIJ is set); attaching would put Zellij inside Zellij", ErrNested),
+		return hint.Wrap(fmt.Errorf("%w: this shell is inside a local Zellij session (ZELLIJ is set); attaching would put Zellij inside Zellij", hint.ErrNested),
 			"sysvm attach --force  (nest anyway)", "or detach from the local session first")
 	}
 	return nil
@@ -289,9 +283,9 @@ func (m *Manager) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Sess
 	var ns *sshx.NotStartedError
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return -1, vm.ErrInterrupted
+		return -1, hint.ErrInterrupted
 	case errors.As(err, &lost) && !errors.As(err, &ns):
-		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return -1, fmt.Errorf("%w: %v", hint.ErrUnreachable, err)
 	}
 	return code, err
 }

@@ -53,12 +53,6 @@ type Manager struct {
 	Keep bool
 }
 
-// ErrInterrupted means the user pressed Ctrl-C while sysvm waited.
-var ErrInterrupted = errors.New("interrupted")
-
-// ErrGone means the VM was deleted while sysvm was attached to it.
-var ErrGone = errors.New("VM was deleted")
-
 // ConfigError is a .lima/config.yaml that is not valid YAML.
 type ConfigError struct {
 	Path string
@@ -214,7 +208,7 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	kind := "start"
 	switch {
 	case inst == nil && !create:
-		return nil, hint.Wrap(fmt.Errorf("%w: %s no longer exists (was it destroyed?)", ErrGone, p.VM), "sysvm attach  (creates it again)")
+		return nil, hint.Wrap(fmt.Errorf("%w: %s no longer exists (was it destroyed?)", hint.ErrGone, p.VM), "sysvm attach  (creates it again)")
 	case inst == nil:
 		// A new VM has a new host key: forget the pinned one.
 		if err := m.State.UnpinHostKey(p.VM); err != nil {
@@ -336,7 +330,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 		interrupted = true
 		kill.Stop()
 		stop()
-		return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", ErrInterrupted, vm),
+		return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", hint.ErrInterrupted, vm),
 			"sysvm status", "sysvm attach")
 	}
 	stop()
@@ -382,7 +376,7 @@ func (m *Manager) waitEarlierStart(ctx context.Context, vm string) error {
 	for lima.StartRunning(path) {
 		select {
 		case <-ctx.Done():
-			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps starting in the background", ErrInterrupted, vm), "sysvm status")
+			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps starting in the background", hint.ErrInterrupted, vm), "sysvm status")
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -406,7 +400,7 @@ func (m *Manager) waitNotBroken(ctx context.Context, vm string) (*lima.Instance,
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ErrInterrupted
+			return nil, hint.ErrInterrupted
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -430,7 +424,7 @@ func (m *Manager) waitReady(ctx context.Context, inst *lima.Instance) error {
 		}
 		select {
 		case <-ctx.Done():
-			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", ErrInterrupted, inst.Name), "sysvm status")
+			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", hint.ErrInterrupted, inst.Name), "sysvm status")
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
