@@ -1,15 +1,15 @@
 // Package session puts the user's terminal in a project's VM: `attach`
 // (the project's Zellij session, with its layout, reconnecting by itself
 // when the link drops), `shell` (a login shell or one command, taking the
-// warm path with no limactl when the VM answers), the sessions in a VM,
-// and the status that joins the VM's, the session's and the broker's view.
+// warm path with no limactl when the VM answers), and the Zellij sessions
+// in a VM.
 //
 // It reaches the VM through the broker process when it runs (package
 // broker's Client) and dials directly otherwise; it brings the VM up
 // through package vm and never runs limactl itself. It writes to the
-// terminal only through the sshx.Terminal it is given, renders its status
-// and session list only into the writer the CLI passes ([Status.WriteText],
-// [WriteSessions]), and never exits.
+// terminal only through the sshx.Terminal it is given, renders its session
+// list only into the writer the CLI passes ([WriteSessions]), and never
+// exits. A project's status is package status's.
 package session
 
 import (
@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/display"
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/layouts"
 	"github.com/sysvm/sysvm/lima"
@@ -177,13 +179,25 @@ func (m *Manager) Sessions(ctx context.Context, p *project.Project) ([]zellij.Se
 		}
 		return nil, hint.Wrap(fmt.Errorf("VM %s is %s", p.VM, status), "sysvm up")
 	}
-	_, ss, err := m.sessionsIn(ctx, p, inst)
+	_, ss, err := m.Inspect(ctx, p, inst)
 	return ss, err
 }
 
-// sessionsIn finds the zellij the running VM would use, without
+// WriteSessions writes the VM's Zellij sessions as `sysvm sessions` lists
+// them, marking the project's own (named this).
+func WriteSessions(w io.Writer, ss []zellij.Session, this string) {
+	for _, s := range ss {
+		mark := ""
+		if s.Name == this {
+			mark = "  (this project)"
+		}
+		fmt.Fprintf(w, "%s\n", display.Safe(fmt.Sprintf("%s\t%s\tcreated %s ago%s", s.Name, s.State(), s.Created, mark)))
+	}
+}
+
+// Inspect finds the zellij the running VM inst would use, without
 // installing one, and lists its sessions.
-func (m *Manager) sessionsIn(ctx context.Context, p *project.Project, inst *lima.Instance) (*release.Zellij, []zellij.Session, error) {
+func (m *Manager) Inspect(ctx context.Context, p *project.Project, inst *lima.Instance) (*release.Zellij, []zellij.Session, error) {
 	l, err := m.connect(ctx, inst, time.Now())
 	if err != nil {
 		return nil, nil, err
