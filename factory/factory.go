@@ -143,7 +143,7 @@ func (f *Factory) sessions(v *vm.Manager) *session.Manager {
 	if !f.Quiet {
 		z.Progress = f.ErrOut
 	}
-	return &session.Manager{VM: v, Broker: f.BrokerClient(), Zellij: z, ZellijURL: f.Getenv("SYSVM_ZELLIJ_URL"), Log: f.Log}
+	return &session.Manager{VM: v, LimaHome: v.LimaHome, HostKeys: v.State, Broker: f.BrokerClient(), Zellij: z, ZellijURL: f.Getenv("SYSVM_ZELLIJ_URL"), Log: f.Log}
 }
 
 // BrokerClient is the client of the user's broker process; nil when

@@ -26,6 +26,23 @@ type link interface {
 	Close() error
 }
 
+// dialer reaches running VMs.
+type dialer interface {
+	// openLink connects to the running VM inst.
+	openLink(ctx context.Context, inst *lima.Instance) (link, error)
+	// quickLink connects to the VM named vm with no limactl in between:
+	// the warm path.
+	quickLink(ctx context.Context, vm string) (link, error)
+}
+
+// dialer is the fake a test gave, else the Manager itself.
+func (m *Manager) dialer() dialer {
+	if m.dial != nil {
+		return m.dial
+	}
+	return m
+}
+
 // direct is this process's own connection.
 type direct struct{ c *sshx.Client }
 
@@ -57,7 +74,7 @@ func sshConfigPath(inst *lima.Instance) string {
 // deadline for sshd to answer while the VM finishes booting.
 func (m *Manager) connect(ctx context.Context, inst *lima.Instance, deadline time.Time) (link, error) {
 	for {
-		l, err := m.openLink(ctx, inst)
+		l, err := m.dialer().openLink(ctx, inst)
 		if err == nil {
 			return l, nil
 		}
@@ -103,7 +120,7 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 	if m.Log != nil {
 		m.Log.Debug("ssh dial", "vm", inst.Name, "addr", cfg.Addr(), "user", cfg.User, "config", cfgPath)
 	}
-	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.VM.State, Console: filepath.Dir(cfgPath)})
+	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.HostKeys, Console: filepath.Dir(cfgPath)})
 	if err != nil {
 		return nil, err
 	}
@@ -111,10 +128,10 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 }
 
 // quickLink is the warm path: the broker's connection (asked for nothing
-// until the session itself) or a direct dial, to the VM whose instance
-// directory is dir, with no limactl in between.
-func (m *Manager) quickLink(ctx context.Context, dir string) (link, error) {
-	inst := &lima.Instance{Name: filepath.Base(dir), Dir: dir}
+// until the session itself) or a direct dial, to the VM named vm in
+// LimaHome, with no limactl in between.
+func (m *Manager) quickLink(ctx context.Context, vm string) (link, error) {
+	inst := &lima.Instance{Name: vm, Dir: filepath.Join(m.LimaHome, vm)}
 	cfgPath := sshConfigPath(inst)
 	cfg, err := sshx.ReadConfig(cfgPath)
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -38,12 +37,29 @@ import (
 	"github.com/sysvm/sysvm/zellij/release"
 )
 
+// VMs is what a session needs of the VM lifecycle; package vm's Manager
+// is one.
+type VMs interface {
+	// Ensure brings the project's VM up and returns it running; with
+	// create false a missing VM is an error, not a new VM.
+	Ensure(ctx context.Context, p *project.Project, s limaconfig.Settings, create bool) (*lima.Instance, error)
+	// Up is Ensure with create set.
+	Up(ctx context.Context, p *project.Project, s limaconfig.Settings) (*lima.Instance, error)
+	// Inspect returns the VM, or nil when it does not exist.
+	Inspect(ctx context.Context, vm string) (*lima.Instance, error)
+}
+
 // Manager opens sessions in projects' VMs.
 type Manager struct {
 	// VM brings the VM up when it is not running.
-	VM *vm.Manager
+	VM VMs
 	// Broker is the broker process's client; nil dials every VM directly.
 	Broker *broker.Client
+	// LimaHome is Lima's home directory, where the warm path finds the
+	// ssh.config of a VM's last start.
+	LimaHome string
+	// HostKeys is where the VMs' SSH host keys are pinned.
+	HostKeys sshx.HostKeys
 	// Zellij is where the pinned Zellij release is cached on this host;
 	// its Base is set per project (see zellijCache).
 	Zellij release.Cache
@@ -52,6 +68,9 @@ type Manager struct {
 	ZellijURL string
 	Log       *slog.Logger
 
+	// dial reaches running VMs; nil is the Manager's own way, through
+	// Broker or directly (tests put a fake here).
+	dial         dialer
 	fallbackOnce sync.Once
 }
 
@@ -258,7 +277,7 @@ func (m *Manager) Shell(ctx context.Context, p *project.Project, s limaconfig.Se
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: argv}
 	sess := sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, AuthSock: os.Getenv("SSH_AUTH_SOCK")}
-	if l, err := m.quickLink(ctx, filepath.Join(m.VM.LimaHome, p.VM)); err == nil {
+	if l, err := m.dialer().quickLink(ctx, p.VM); err == nil {
 		code, err := m.run(ctx, l, t, sess)
 		var ns *sshx.NotStartedError
 		if !errors.As(err, &ns) {
