@@ -130,8 +130,8 @@ func TestInterruptedStartLeavesLimactl(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	if err := m.start(ctx, "x-dev", "", "creating", nil); !errors.Is(err, ErrInterrupted) {
-		t.Fatalf("start = %v, want ErrInterrupted", err)
+	if err := m.start(ctx, "x-dev", "", "creating", nil); !errors.Is(err, hint.ErrInterrupted) {
+		t.Fatalf("start = %v, want hint.ErrInterrupted", err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
