@@ -39,14 +39,6 @@ type Port struct {
 	Host, Guest int
 }
 
-// String renders the port the way it is written in settings.
-func (p Port) String() string {
-	if p.Host == p.Guest {
-		return strconv.Itoa(p.Host)
-	}
-	return fmt.Sprintf("%d:%d", p.Host, p.Guest)
-}
-
 // Overrides are settings given on the command line; empty fields are unset.
 type Overrides struct {
 	CPUs   int

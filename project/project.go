@@ -144,23 +144,8 @@ func Load(dir string, opt Options) (*Project, error) {
 	return p, nil
 }
 
-// FindRoot walks up from dir (absolute) by the discovery rule (see
-// Resolve), stopping at home when dir is inside it, and returns the
-// project directory, or "" when there is none.
-func FindRoot(dir, home string) string {
-	root, _ := userTrust(home).findRoot(dir)
-	return root
-}
-
 // useSysvmRE matches a `use sysvm` line in an .envrc.
 var useSysvmRE = regexp.MustCompile(`^\s*use\s+sysvm(\s|$)`)
-
-// IsRoot reports whether dir itself holds a marker of a project that the
-// user trusts (owned by them, writable by no one else).
-func IsRoot(dir string) bool {
-	ok, _ := userTrust("").isRoot(dir)
-	return ok
-}
 
 // EnvrcUsesSysvm reports whether the .envrc at path has a `use sysvm` line.
 func EnvrcUsesSysvm(path string) bool {

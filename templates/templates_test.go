@@ -33,8 +33,15 @@ func TestTemplatesAgree(t *testing.T) {
 			if !strings.Contains(string(envrc), templates.EnvrcLoader) {
 				t.Errorf(".envrc lacks the loader lines\n%s", templates.EnvrcLoader)
 			}
-			if !project.EnvrcUsesSysvm(envrcPath) || !project.IsRoot(dir) {
+			if !project.EnvrcUsesSysvm(envrcPath) {
 				t.Errorf(".envrc is not seen as `use sysvm` by project discovery:\n%s", envrc)
+			}
+			sub := filepath.Join(dir, "sub")
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if p, err := project.Resolve(sub, project.Options{}); err != nil || p.Dir != realPath(t, dir) {
+				t.Errorf("discovery from a subdirectory found %+v, %v; want the project at %s", p, err, dir)
 			}
 			if out, err := exec.Command("bash", "-n", envrcPath).CombinedOutput(); err != nil {
 				t.Errorf(".envrc is not valid bash: %v\n%s", err, out)
@@ -76,4 +83,13 @@ func TestUnknownTemplate(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("Init made %s for an unknown template", dir)
 	}
+}
+
+func realPath(t *testing.T, p string) string {
+	t.Helper()
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return real
 }
