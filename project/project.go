@@ -8,6 +8,7 @@ package project
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -129,7 +130,7 @@ func Load(dir string, opt Options) (*Project, error) {
 		return nil, err
 	}
 	p.File, p.HasFile = f, ok
-	switch name := firstNonEmpty(opt.Name, f.Name); {
+	switch name := cmp.Or(opt.Name, f.Name); {
 	case name != "":
 		if err := ValidateName(name, opt.LimaHome); err != nil {
 			return nil, err
@@ -163,13 +164,4 @@ func UsesSysvm(envrc []byte) bool {
 		}
 	}
 	return false
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,6 +2,7 @@ package release
 
 import (
 	"archive/tar"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -96,7 +97,7 @@ func (c *Cache) Fetch(ctx context.Context, target string) (Binary, error) {
 		return Binary{}, err
 	}
 	if sum, err := fileSum(bin.Path); err == nil {
-		if known := firstOf(published[target], recorded); known != "" && sum == known {
+		if known := cmp.Or(published[target], recorded); known != "" && sum == known {
 			bin.SHA256 = sum
 			return bin, nil
 		}
@@ -147,16 +148,7 @@ func (c *Cache) Fetch(ctx context.Context, target string) (Binary, error) {
 // anything: the published one, else the recorded one, else "".
 func (c *Cache) Known(target string) string {
 	rec, _ := c.recorded(target)
-	return firstOf(published[target], rec)
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return cmp.Or(published[target], rec)
 }
 
 func digestKey(target string) string { return Version + "/" + target }
