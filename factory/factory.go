@@ -23,8 +23,8 @@ import (
 	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
-	"github.com/sysvm/sysvm/ui"
 	"github.com/sysvm/sysvm/status"
+	"github.com/sysvm/sysvm/ui"
 	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij/release"
 )

@@ -8,6 +8,7 @@ package project
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -129,7 +130,7 @@ func Load(dir string, opt Options) (*Project, error) {
 		return nil, err
 	}
 	p.File, p.HasFile = f, ok
-	switch name := firstNonEmpty(opt.Name, f.Name); {
+	switch name := cmp.Or(opt.Name, f.Name); {
 	case name != "":
 		if err := ValidateName(name, opt.LimaHome); err != nil {
 			return nil, err
@@ -144,23 +145,8 @@ func Load(dir string, opt Options) (*Project, error) {
 	return p, nil
 }
 
-// FindRoot walks up from dir (absolute) by the discovery rule (see
-// Resolve), stopping at home when dir is inside it, and returns the
-// project directory, or "" when there is none.
-func FindRoot(dir, home string) string {
-	root, _ := userTrust(home).findRoot(dir)
-	return root
-}
-
 // useSysvmRE matches a `use sysvm` line in an .envrc.
 var useSysvmRE = regexp.MustCompile(`^\s*use\s+sysvm(\s|$)`)
-
-// IsRoot reports whether dir itself holds a marker of a project that the
-// user trusts (owned by them, writable by no one else).
-func IsRoot(dir string) bool {
-	ok, _ := userTrust("").isRoot(dir)
-	return ok
-}
 
 // EnvrcUsesSysvm reports whether the .envrc at path has a `use sysvm` line.
 func EnvrcUsesSysvm(path string) bool {
@@ -178,13 +164,4 @@ func UsesSysvm(envrc []byte) bool {
 		}
 	}
 	return false
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

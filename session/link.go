@@ -181,21 +181,8 @@ func output(ctx context.Context, l link, cmd string, stdin io.Reader) ([]byte, [
 		}
 	}
 	in.Close()
-	type res struct {
-		code int
-		err  error
-	}
-	done := make(chan res, 1)
-	go func() {
-		c, err := ch.Wait()
-		done <- res{c, err}
-	}()
-	select {
-	case r := <-done:
-		return o.Bytes(), e.Bytes(), r.code, r.err
-	case <-ctx.Done():
-		return nil, nil, -1, ctx.Err()
-	}
+	code, err := sshx.Wait(ctx, ch)
+	return o.Bytes(), e.Bytes(), code, err
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
