@@ -53,7 +53,9 @@ func (f *Factory) StateDir() state.Dir {
 // ProjectOptions are the options of project discovery for this invocation.
 func (f *Factory) ProjectOptions() project.Options {
 	home, _ := state.Home(f.Getenv)
-	return project.Options{Name: f.Name, LimaHome: lima.Home(f.Getenv), Home: home}
+	sd, limaHome := f.StateDir(), lima.Home(f.Getenv)
+	return project.Options{Name: f.Name, LimaHome: limaHome, Home: home,
+		Owner: func(name, dir string) string { return vm.Owner(sd, limaHome, name, dir) }}
 }
 
 // Duration reads a duration setting from the environment: def when unset,

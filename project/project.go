@@ -62,6 +62,13 @@ type Options struct {
 	// Home is the user's home directory, where discovery of a project
 	// inside it stops; "" means no limit (see the rule in trust.go).
 	Home string
+	// Owner, when set, says which directory VM vm belongs to: dir itself
+	// when it is dir's, another directory when it is that one's, "" when
+	// it is nobody's (sysvm fills it from its registry and Lima's
+	// instances). With it, a derived name whose VM is another
+	// directory's gets the path hash, and a chosen name whose VM is
+	// another directory's is refused.
+	Owner func(vm, dir string) string
 }
 
 // UntrustedError reports a starting directory that another user can change.
@@ -135,9 +142,16 @@ func Load(dir string, opt Options) (*Project, error) {
 		if err := ValidateName(name, opt.LimaHome); err != nil {
 			return nil, err
 		}
+		from := "--name"
+		if opt.Name == "" {
+			from = "name: in " + filepath.Join(dir, FileName)
+		}
+		if err := checkOwner(name, from, dir, opt.Owner); err != nil {
+			return nil, err
+		}
 		p.Slug = name
 	default:
-		if p.Slug, err = Slug(dir, opt.LimaHome); err != nil {
+		if p.Slug, err = ownSlug(dir, opt.LimaHome, opt.Owner); err != nil {
 			return nil, err
 		}
 	}

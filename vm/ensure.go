@@ -45,6 +45,9 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	}
 	defer lock.Unlock()
 	ph.mark("lock")
+	if err := m.checkOwner(p, "use", "up"); err != nil {
+		return nil, err
+	}
 
 	if err := m.waitEarlierStart(ctx, p.VM); err != nil {
 		return nil, err
