@@ -218,7 +218,8 @@ func (ch *channel) Start(cmd string, pty *sshx.PTY, authSock string, stdout, std
 	}
 	r := bufio.NewReaderSize(conn, 64<<10)
 	var rep reply
-	if err := writeJSONLineFDs(conn, req, files...); err == nil {
+	err = writeJSONLineFDs(conn, req, files...)
+	if err == nil {
 		err = readJSONLine(r, &rep)
 	}
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sysvm/sysvm/sshx"
 )
 
 // IdleStop is the broker's idle stop. Every Check it asks which running VMs
@@ -177,20 +179,11 @@ func (d *Daemon) guestCPU(ctx context.Context, c IdleVM) (cpuTimes, error) {
 	if _, err := ch.Start(guestStat, nil, "", &out, io.Discard); err != nil {
 		return cpuTimes{}, err
 	}
-	done := make(chan error, 1)
-	go func() {
-		code, err := ch.Wait()
-		if err == nil && code != 0 {
-			err = fmt.Errorf("%s exited with status %d", guestStat, code)
-		}
-		done <- err
-	}()
-	select {
-	case err = <-done:
-	case <-time.After(10 * time.Second):
-		err = errors.New("no answer within 10s")
-	case <-ctx.Done():
-		err = ctx.Err()
+	ctx, cancel := context.WithTimeoutCause(ctx, 10*time.Second, errors.New("no answer within 10s"))
+	defer cancel()
+	code, err := sshx.Wait(ctx, ch)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("%s exited with status %d", guestStat, code)
 	}
 	if err != nil {
 		return cpuTimes{}, err

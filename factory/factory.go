@@ -1,10 +1,10 @@
 // Package factory builds what one sysvm command works with — the VM
-// lifecycle, the session layer, the broker's client and the broker process
-// itself — from the environment and the global flags. The settings sysvm
-// takes from environment variables are read here (or, for their own, by
-// project, state, lima and limaconfig), each once, with one way to read a
-// duration. It never prints: progress goes to the UI it is given, and its
-// errors carry hints for the CLI to render.
+// lifecycle, the session layer, the status reader, the broker's client
+// and the broker process itself — from the environment and the global
+// flags. The settings sysvm takes from environment variables are read here
+// (or, for their own, by project, state, lima and limaconfig), each once,
+// with one way to read a duration. It never prints: progress goes to the
+// UI it is given, and its errors carry hints for the CLI to render.
 package factory
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
+	"github.com/sysvm/sysvm/status"
 	"github.com/sysvm/sysvm/ui"
 	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij/release"
@@ -52,7 +53,9 @@ func (f *Factory) StateDir() state.Dir {
 // ProjectOptions are the options of project discovery for this invocation.
 func (f *Factory) ProjectOptions() project.Options {
 	home, _ := state.Home(f.Getenv)
-	return project.Options{Name: f.Name, LimaHome: lima.Home(f.Getenv), Home: home}
+	sd, limaHome := f.StateDir(), lima.Home(f.Getenv)
+	return project.Options{Name: f.Name, LimaHome: limaHome, Home: home,
+		Owner: func(name, dir string) string { return vm.Owner(sd, limaHome, name, dir) }}
 }
 
 // Duration reads a duration setting from the environment: def when unset,
@@ -117,8 +120,23 @@ func (f *Factory) Sessions() (*session.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.sessions(v), nil
+}
+
+// Status assembles what reads a project's status: the VM lifecycle, the
+// session layer and the broker's client.
+func (f *Factory) Status() (*status.Reader, error) {
+	v, err := f.VMs()
+	if err != nil {
+		return nil, err
+	}
+	sm := f.sessions(v)
+	return &status.Reader{VM: v, Sessions: sm, Broker: sm.Broker}, nil
+}
+
+func (f *Factory) sessions(v *vm.Manager) *session.Manager {
 	z := release.Cache{Dir: release.DefaultCacheDir(f.Getenv), Digests: release.DigestsFile(f.StateDir()), UI: f.UI}
-	return &session.Manager{VM: v, Broker: f.BrokerClient(), Zellij: z, ZellijURL: f.Getenv("SYSVM_ZELLIJ_URL"), Log: f.Log}, nil
+	return &session.Manager{VM: v, LimaHome: v.LimaHome, HostKeys: v.State, Broker: f.BrokerClient(), Zellij: z, ZellijURL: f.Getenv("SYSVM_ZELLIJ_URL"), Log: f.Log}
 }
 
 // BrokerClient is the client of the user's broker process; nil when

@@ -1,7 +1,8 @@
 // Package files writes files so that no reader ever sees half of one: a
 // temporary file beside the target, synced, then renamed over it
 // ([Replace]) or linked to it only when it does not exist yet
-// ([CreateNew]). It knows nothing of what the files hold.
+// ([CreateNew]); and it removes them, a file already gone being no error
+// ([Remove]). It knows nothing of what the files hold.
 package files
 
 import (
@@ -20,6 +21,14 @@ func Replace(path string, data []byte, perm fs.FileMode) error {
 	}
 	defer os.Remove(tmp)
 	return os.Rename(tmp, path)
+}
+
+// Remove removes the file at path; one that does not exist is no error.
+func Remove(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // CreateNew creates path holding data unless something already exists

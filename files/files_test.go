@@ -103,3 +103,22 @@ func assertNoTemp(t *testing.T, dir string) {
 		}
 	}
 }
+
+func TestRemove(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the second time it is gone already
+		if err := Remove(path); err != nil {
+			t.Fatalf("Remove #%d: %v", i+1, err)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("%s is still there: %v", path, err)
+	}
+	// Any other failure is an error: here a directory that is not empty.
+	if err := Remove(filepath.Dir(filepath.Dir(path))); err == nil {
+		t.Error("Remove of a non-empty directory: want an error")
+	}
+}

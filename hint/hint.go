@@ -1,8 +1,10 @@
-// Package hint carries the commands a user can run to get past an error.
-// Every layer attaches hints to the errors it returns with [Wrap] (or gives
-// its error types a Hints method, see [Hinter]); only the
-// CLI prints them, once, as `sysvm: hint:` lines after the error. It never
-// prints anything itself and imports nothing of sysvm's.
+// Package hint carries the commands a user can run to get past an error,
+// and the errors that cross layers with their kind. Every layer attaches
+// hints to the errors it returns with [Wrap] (or gives its error types a
+// Hints method, see [Hinter]); only the CLI prints them, once, as
+// `sysvm: hint:` lines after the error, and picks the exit code by the
+// error's [Kind] ([KindOf]). It never prints anything itself and imports
+// nothing of sysvm's.
 package hint
 
 import "errors"

@@ -1,6 +1,7 @@
 package hint
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -48,5 +49,32 @@ func TestOfHinterTypes(t *testing.T) {
 	err := Wrap(fmt.Errorf("ctx: %w", own{err: Wrap(errors.New("root"), "root hint")}), "outer")
 	if got, want := Of(err), []string{"outer", "own hint", "root hint"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Of = %q, want %q", got, want)
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want Kind
+	}{
+		{"plain", errors.New("boom"), KindFailure},
+		{"usage", fmt.Errorf("ctx: %w", Usage(errors.New("bad flag"))), KindUsage},
+		// A usage mistake that wraps another kind is still a usage mistake.
+		{"usage over unreachable", Usage(ErrUnreachable), KindUsage},
+		{"interrupted", Wrap(fmt.Errorf("%w: stopped waiting", ErrInterrupted), "sysvm status"), KindInterrupted},
+		{"canceled", fmt.Errorf("dialing: %w", context.Canceled), KindInterrupted},
+		{"unreachable", Wrap(fmt.Errorf("%w: gave up", ErrUnreachable), "sysvm status"), KindUnreachable},
+		{"gone", fmt.Errorf("%w: x-dev no longer exists", ErrGone), KindFailure},
+		{"nested", Wrap(fmt.Errorf("%w: inside a VM", ErrNested), "detach"), KindFailure},
+		// Interrupted while it tried to reach the VM: the interruption wins.
+		{"interrupted and unreachable", fmt.Errorf("%w (%w)", ErrInterrupted, ErrUnreachable), KindInterrupted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := KindOf(tt.err); got != tt.want {
+				t.Errorf("KindOf(%v) = %d, want %d", tt.err, got, tt.want)
+			}
+		})
 	}
 }

@@ -1,8 +1,13 @@
 package lima
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // The files of an instance directory ($LIMA_HOME/<name>) that sysvm reads
@@ -74,4 +79,45 @@ func (i *Instance) MissingConfig() string {
 		}
 	}
 	return ""
+}
+
+// Mounts returns the host directories the instance's Lima config mounts,
+// absolute, with `~` expanded and symbolic links resolved where they
+// exist; nil when the instance has no config.
+func (i *Instance) Mounts() ([]string, error) {
+	path := filepath.Join(i.Dir, configFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var cfg struct {
+		Mounts []struct {
+			Location string `yaml:"location"`
+		} `yaml:"mounts"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("reading the mounts of %s: %w", path, err)
+	}
+	var out []string
+	for _, m := range cfg.Mounts {
+		loc := m.Location
+		if loc == "~" || strings.HasPrefix(loc, "~/") {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return nil, fmt.Errorf("expanding mount %q of %s: %w", loc, path, err)
+			}
+			loc = filepath.Join(home, loc[1:])
+		}
+		if loc == "" {
+			continue
+		}
+		loc = filepath.Clean(loc)
+		if r, err := filepath.EvalSymlinks(loc); err == nil {
+			loc = r
+		}
+		out = append(out, loc)
+	}
+	return out, nil
 }

@@ -3,8 +3,8 @@
 // delete and validate.
 //
 // It is also the only package that knows Lima's private instance directory
-// ($LIMA_HOME/<name>, instance.go): where the ssh.config is, the host
-// agent's events and log, the serial console logs and the host key
+// ($LIMA_HOME/<name>, instance.go): where the ssh.config is, the
+// directories its config mounts, the host agent's events and log, the serial console logs and the host key
 // fingerprints a guest prints there (console.go), and what a crash leaves
 // behind: pid files, the command lines of the processes they name, and
 // dead sockets (pidfiles.go). It only reads there; what to do about what it

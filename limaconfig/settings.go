@@ -6,6 +6,7 @@
 package limaconfig
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -39,14 +40,6 @@ type Port struct {
 	Host, Guest int
 }
 
-// String renders the port the way it is written in settings.
-func (p Port) String() string {
-	if p.Host == p.Guest {
-		return strconv.Itoa(p.Host)
-	}
-	return fmt.Sprintf("%d:%d", p.Host, p.Guest)
-}
-
 // Overrides are settings given on the command line; empty fields are unset.
 type Overrides struct {
 	CPUs   int
@@ -77,7 +70,7 @@ func Resolve(p *project.Project, o Overrides, getenv func(string) string) (Setti
 		s.Lima = &n
 	}
 
-	cpus := first(itoa(o.CPUs), getenv(EnvCPUs), itoa(f.CPUs))
+	cpus := cmp.Or(itoa(o.CPUs), getenv(EnvCPUs), itoa(f.CPUs))
 	if cpus != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(cpus))
 		if err != nil || n < 1 || n > 512 {
@@ -86,13 +79,13 @@ func Resolve(p *project.Project, o Overrides, getenv func(string) string) (Setti
 		s.CPUs = n
 	}
 	var err error
-	if s.Memory, err = size("memory", first(o.Memory, getenv(EnvMemory), f.Memory)); err != nil {
+	if s.Memory, err = size("memory", cmp.Or(o.Memory, getenv(EnvMemory), f.Memory)); err != nil {
 		return s, err
 	}
-	if s.Disk, err = size("disk", first(o.Disk, getenv(EnvDisk), f.Disk)); err != nil {
+	if s.Disk, err = size("disk", cmp.Or(o.Disk, getenv(EnvDisk), f.Disk)); err != nil {
 		return s, err
 	}
-	if img := first(o.Image, getenv(EnvImage), f.Image); img != "" {
+	if img := cmp.Or(o.Image, getenv(EnvImage), f.Image); img != "" {
 		if !strings.Contains(img, "://") && !filepath.IsAbs(img) && !strings.HasPrefix(img, "~") {
 			img = filepath.Join(p.Dir, img)
 		}
@@ -112,7 +105,7 @@ func Resolve(p *project.Project, o Overrides, getenv func(string) string) (Setti
 		}
 		s.Ports = append(s.Ports, pt)
 	}
-	if s.Idle, err = ParseIdle(first(getenv(EnvIdle), f.Idle)); err != nil {
+	if s.Idle, err = ParseIdle(cmp.Or(getenv(EnvIdle), f.Idle)); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -177,13 +170,4 @@ func itoa(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
-}
-
-func first(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/lima"
 )
 
@@ -60,8 +61,11 @@ func PathHash(absDir string) string {
 
 // Slug derives the project's slug from its directory: the directory's base
 // name when it is already a valid lower-case Lima name that fits, otherwise a
-// cleaned-up form of it plus a hash of the absolute path, so that two
-// directories never share a slug and one directory always gets the same one.
+// cleaned-up form of it plus a hash of the absolute path, so that one
+// directory always gets the same one. Slug alone does not know other
+// directories: [Load] gives the hashed form to a directory whose bare name
+// another directory's VM has (see [Options].Owner), so that two directories
+// never share a VM.
 func Slug(absDir, limaHome string) (string, error) {
 	max := MaxSlugLen(limaHome)
 	if max < hashLen+2 {
@@ -71,7 +75,13 @@ func Slug(absDir, limaHome string) (string, error) {
 	if slugRE.MatchString(base) && len(base) <= max && !hasYAMLSuffix(base) {
 		return base, nil
 	}
-	clean := sanitize(base)
+	return hashedSlug(absDir, max), nil
+}
+
+// hashedSlug is the changed form of absDir's slug: its cleaned-up base
+// name, cut to fit max, plus the hash of the absolute path.
+func hashedSlug(absDir string, max int) string {
+	clean := sanitize(baseName(absDir))
 	room := max - hashLen - 1
 	if len(clean) > room {
 		clean = strings.TrimRight(clean[:room], "._-")
@@ -82,7 +92,47 @@ func Slug(absDir, limaHome string) (string, error) {
 			clean = clean[:room]
 		}
 	}
-	return clean + "-" + PathHash(absDir), nil
+	return clean + "-" + PathHash(absDir)
+}
+
+// ownSlug is [Slug] for a directory whose bare name may be another
+// directory's VM already: owner says which directory a VM belongs to ("" for
+// none). The bare name stays with the directory that took it first; any
+// other directory gets the hashed form, and keeps it once its VM has it,
+// even after the bare name is free again.
+func ownSlug(absDir, limaHome string, owner func(vm, dir string) string) (string, error) {
+	slug, err := Slug(absDir, limaHome)
+	if err != nil || owner == nil {
+		return slug, err
+	}
+	hashed := hashedSlug(absDir, MaxSlugLen(limaHome))
+	if slug == hashed {
+		return slug, nil
+	}
+	switch o := owner(slug+VMSuffix, absDir); {
+	case o == absDir:
+		return slug, nil
+	case o != "":
+		return hashed, nil
+	case owner(hashed+VMSuffix, absDir) == absDir:
+		return hashed, nil
+	}
+	return slug, nil
+}
+
+// checkOwner refuses a chosen name (from says where it was chosen) whose VM
+// belongs to another directory than absDir.
+func checkOwner(name, from, absDir string, owner func(vm, dir string) string) error {
+	if owner == nil {
+		return nil
+	}
+	vm := name + VMSuffix
+	if o := owner(vm, absDir); o != "" && o != absDir {
+		return hint.Wrap(fmt.Errorf("project name %q (%s) is taken: its VM %s belongs to %s, and two directories never share a VM", name, from, vm, o),
+			"pick another name for "+absDir+" (name: in "+FileName+", or --name)",
+			fmt.Sprintf("or free the name: cd %s && sysvm destroy --forget", o))
+	}
+	return nil
 }
 
 func baseName(absDir string) string {

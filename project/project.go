@@ -8,6 +8,7 @@ package project
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -63,6 +64,13 @@ type Options struct {
 	// Home is the user's home directory, where discovery of a project
 	// inside it stops; "" means no limit (see the rule in trust.go).
 	Home string
+	// Owner, when set, says which directory VM vm belongs to: dir itself
+	// when it is dir's, another directory when it is that one's, "" when
+	// it is nobody's (sysvm fills it from its registry and Lima's
+	// instances). With it, a derived name whose VM is another
+	// directory's gets the path hash, and a chosen name whose VM is
+	// another directory's is refused.
+	Owner func(vm, dir string) string
 }
 
 // UntrustedError reports a project directory, or a directory above one
@@ -142,14 +150,21 @@ func Load(dir string, opt Options) (*Project, error) {
 		return nil, err
 	}
 	p := &Project{Dir: dir, File: f, HasFile: ok, Snap: snap}
-	switch name := firstNonEmpty(opt.Name, f.Name); {
+	switch name := cmp.Or(opt.Name, f.Name); {
 	case name != "":
 		if err := ValidateName(name, opt.LimaHome); err != nil {
 			return nil, err
 		}
+		from := "--name"
+		if opt.Name == "" {
+			from = "name: in " + filepath.Join(dir, FileName)
+		}
+		if err := checkOwner(name, from, dir, opt.Owner); err != nil {
+			return nil, err
+		}
 		p.Slug = name
 	default:
-		if p.Slug, err = Slug(dir, opt.LimaHome); err != nil {
+		if p.Slug, err = ownSlug(dir, opt.LimaHome, opt.Owner); err != nil {
 			return nil, err
 		}
 	}
@@ -157,23 +172,8 @@ func Load(dir string, opt Options) (*Project, error) {
 	return p, nil
 }
 
-// FindRoot walks up from dir (absolute) by the discovery rule (see
-// Resolve), stopping at home when dir is inside it, and returns the
-// project directory, or "" when there is none.
-func FindRoot(dir, home string) string {
-	root, _ := userTrust(home).findRoot(dir)
-	return root
-}
-
 // useSysvmRE matches a `use sysvm` line in an .envrc.
 var useSysvmRE = regexp.MustCompile(`^\s*use\s+sysvm(\s|$)`)
-
-// IsRoot reports whether dir itself holds a marker of a project that the
-// user trusts (owned by them, writable by no one else).
-func IsRoot(dir string) bool {
-	ok, _ := userTrust("").isRoot(dir)
-	return ok
-}
 
 // EnvrcUsesSysvm reports whether the .envrc at path has a `use sysvm` line.
 func EnvrcUsesSysvm(path string) bool {
@@ -191,13 +191,4 @@ func UsesSysvm(envrc []byte) bool {
 		}
 	}
 	return false
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/sshx"
-	"github.com/sysvm/sysvm/vm"
 )
 
 // link is a way to open channels to one VM: this process's own SSH
@@ -24,6 +23,23 @@ type link interface {
 	NewChannel() (sshx.Channel, error)
 	ForwardAgent() bool
 	Close() error
+}
+
+// dialer reaches running VMs.
+type dialer interface {
+	// openLink connects to the running VM inst.
+	openLink(ctx context.Context, inst *lima.Instance) (link, error)
+	// quickLink connects to the VM named vm with no limactl in between:
+	// the warm path.
+	quickLink(ctx context.Context, vm string) (link, error)
+}
+
+// dialer is the fake a test gave, else the Manager itself.
+func (m *Manager) dialer() dialer {
+	if m.dial != nil {
+		return m.dial
+	}
+	return m
 }
 
 // direct is this process's own connection.
@@ -49,7 +65,7 @@ func (r relayed) Close() error                      { return nil }
 // deadline for sshd to answer while the VM finishes booting.
 func (m *Manager) connect(ctx context.Context, inst *lima.Instance, deadline time.Time) (link, error) {
 	for {
-		l, err := m.openLink(ctx, inst)
+		l, err := m.dialer().openLink(ctx, inst)
 		if err == nil {
 			return l, nil
 		}
@@ -58,7 +74,7 @@ func (m *Manager) connect(ctx context.Context, inst *lima.Instance, deadline tim
 		}
 		select {
 		case <-ctx.Done():
-			return nil, vm.ErrInterrupted
+			return nil, hint.ErrInterrupted
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
@@ -95,7 +111,7 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 	if m.Log != nil {
 		m.Log.Debug("ssh dial", "vm", inst.Name, "addr", cfg.Addr(), "user", cfg.User, "config", cfgPath)
 	}
-	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.VM.State, Fingerprints: inst.ConsoleFingerprints})
+	c, err := sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: m.HostKeys, Fingerprints: inst.ConsoleFingerprints})
 	if err != nil {
 		return nil, err
 	}
@@ -103,9 +119,11 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 }
 
 // quickLink is the warm path: the broker's connection (asked for nothing
-// until the session itself) or a direct dial, to the VM inst as its
-// directory shows it (see lima.InstanceAt), with no limactl in between.
-func (m *Manager) quickLink(ctx context.Context, inst *lima.Instance) (link, error) {
+// until the session itself) or a direct dial, to the VM named vm in
+// LimaHome as its directory shows it (see lima.InstanceAt), with no
+// limactl in between.
+func (m *Manager) quickLink(ctx context.Context, vm string) (link, error) {
+	inst := lima.InstanceAt(m.LimaHome, vm)
 	cfgPath := inst.SSHConfig()
 	cfg, err := sshx.ReadConfig(cfgPath)
 	if err != nil {
@@ -128,7 +146,7 @@ func sshError(vmName string, err error) error {
 		return hint.Wrap(err, "if you recreated the VM outside sysvm, trust its new key: sysvm forget-host-key "+strings.TrimSuffix(vmName, project.VMSuffix),
 			"otherwise something else is answering on the VM's SSH port: check `limactl list "+vmName+"`")
 	case sshx.KindUnreachable:
-		return hint.Wrap(fmt.Errorf("%w: %v", ErrUnreachable, err), "sysvm status", "limactl list "+vmName)
+		return hint.Wrap(fmt.Errorf("%w: %v", hint.ErrUnreachable, err), "sysvm status", "limactl list "+vmName)
 	case sshx.KindConfig, sshx.KindConfigMissing:
 		return hint.Wrap(err, fmt.Sprintf("restart the VM so Lima writes it again: sysvm stop && sysvm up  (or limactl stop -f %s)", vmName))
 	case sshx.KindKey:
@@ -163,21 +181,8 @@ func output(ctx context.Context, l link, cmd string, stdin io.Reader) ([]byte, [
 		}
 	}
 	in.Close()
-	type res struct {
-		code int
-		err  error
-	}
-	done := make(chan res, 1)
-	go func() {
-		c, err := ch.Wait()
-		done <- res{c, err}
-	}()
-	select {
-	case r := <-done:
-		return o.Bytes(), e.Bytes(), r.code, r.err
-	case <-ctx.Done():
-		return nil, nil, -1, ctx.Err()
-	}
+	code, err := sshx.Wait(ctx, ch)
+	return o.Bytes(), e.Bytes(), code, err
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

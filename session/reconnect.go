@@ -8,7 +8,6 @@ import (
 
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/sshx"
-	"github.com/sysvm/sysvm/vm"
 )
 
 // DefaultReconnect is how long sysvm keeps trying after one loss of the link.
@@ -38,10 +37,10 @@ func reconnect(ctx context.Context, vmName string, window time.Duration, attempt
 		switch {
 		case err == nil:
 			return code, nil
-		case ctx.Err() != nil && errors.Is(err, vm.ErrInterrupted):
+		case ctx.Err() != nil && errors.Is(err, hint.ErrInterrupted):
 			return -1, err // it says what keeps running
 		case ctx.Err() != nil:
-			return -1, vm.ErrInterrupted
+			return -1, hint.ErrInterrupted
 		case !errors.As(err, &lost):
 			return -1, err
 		}
@@ -49,12 +48,12 @@ func reconnect(ctx context.Context, vmName string, window time.Duration, attempt
 			lostAt = time.Now()
 		}
 		if time.Since(lostAt) > window {
-			return -1, hint.Wrap(fmt.Errorf("%w: gave up reconnecting to %s after %s", ErrUnreachable, vmName, window), "sysvm status")
+			return -1, hint.Wrap(fmt.Errorf("%w: gave up reconnecting to %s after %s", hint.ErrUnreachable, vmName, window), "sysvm status")
 		}
 		onLost(n + 1)
 		select {
 		case <-ctx.Done():
-			return -1, vm.ErrInterrupted
+			return -1, hint.ErrInterrupted
 		case <-time.After(backoff(n)):
 		}
 	}

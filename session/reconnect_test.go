@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/sshx"
-	"github.com/sysvm/sysvm/vm"
 )
 
 // step is what one fake attempt does: run for a while, then end.
@@ -67,7 +67,7 @@ func TestReconnect(t *testing.T) {
 			{started: true, err: lost},
 			{run: 100 * time.Millisecond, err: notStarted},
 			{run: 300 * time.Millisecond, err: notStarted},
-		}, ErrUnreachable, -1, 2},
+		}, hint.ErrUnreachable, -1, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestReconnectInterrupted(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		cancel()
 	}()
-	if _, err := reconnect(ctx, "x-dev", time.Minute, f.attempt, func(int) {}); !errors.Is(err, vm.ErrInterrupted) {
+	if _, err := reconnect(ctx, "x-dev", time.Minute, f.attempt, func(int) {}); !errors.Is(err, hint.ErrInterrupted) {
 		t.Fatalf("err = %v, want ErrInterrupted", err)
 	}
 }

@@ -1,15 +1,15 @@
 // Package session puts the user's terminal in a project's VM: `attach`
 // (the project's Zellij session, with its layout, reconnecting by itself
 // when the link drops), `shell` (a login shell or one command, taking the
-// warm path with no limactl when the VM answers), the sessions in a VM,
-// and the status that joins the VM's, the session's and the broker's view.
+// warm path with no limactl when the VM answers), and the Zellij sessions
+// in a VM.
 //
 // It reaches the VM through the broker process when it runs (package
 // broker's Client) and dials directly otherwise; it brings the VM up
 // through package vm and never runs limactl itself. It writes to the
-// terminal only through the sshx.Terminal it is given, renders its status
-// and session list only into the writer the CLI passes ([Status.WriteText],
-// [WriteSessions]), and never exits.
+// terminal only through the sshx.Terminal it is given, renders its session
+// list only into the writer the CLI passes ([WriteSessions]), and never
+// exits. A project's status is package status's.
 package session
 
 import (
@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sysvm/sysvm/broker"
+	"github.com/sysvm/sysvm/display"
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/layouts"
 	"github.com/sysvm/sysvm/lima"
@@ -35,12 +37,29 @@ import (
 	"github.com/sysvm/sysvm/zellij/release"
 )
 
+// VMs is what a session needs of the VM lifecycle; package vm's Manager
+// is one.
+type VMs interface {
+	// Ensure brings the project's VM up and returns it running; with
+	// create false a missing VM is an error, not a new VM.
+	Ensure(ctx context.Context, p *project.Project, s limaconfig.Settings, create bool) (*lima.Instance, error)
+	// Up is Ensure with create set.
+	Up(ctx context.Context, p *project.Project, s limaconfig.Settings) (*lima.Instance, error)
+	// Inspect returns the VM, or nil when it does not exist.
+	Inspect(ctx context.Context, vm string) (*lima.Instance, error)
+}
+
 // Manager opens sessions in projects' VMs.
 type Manager struct {
 	// VM brings the VM up when it is not running.
-	VM *vm.Manager
+	VM VMs
 	// Broker is the broker process's client; nil dials every VM directly.
 	Broker *broker.Client
+	// LimaHome is Lima's home directory, where the warm path finds the
+	// ssh.config of a VM's last start.
+	LimaHome string
+	// HostKeys is where the VMs' SSH host keys are pinned.
+	HostKeys sshx.HostKeys
 	// Zellij is where the pinned Zellij release is cached on this host;
 	// its Base is set per project (see zellijCache).
 	Zellij release.Cache
@@ -49,25 +68,22 @@ type Manager struct {
 	ZellijURL string
 	Log       *slog.Logger
 
+	// dial reaches running VMs; nil is the Manager's own way, through
+	// Broker or directly (tests put a fake here).
+	dial         dialer
 	fallbackOnce sync.Once
 }
-
-// ErrUnreachable means the VM could not be reached over SSH.
-var ErrUnreachable = errors.New("VM unreachable over SSH")
-
-// ErrNested means sysvm was asked to attach from inside a VM or a local Zellij.
-var ErrNested = errors.New("refusing to nest")
 
 // Guard refuses to attach where it would nest: inside a sysvm VM (every
 // session there carries SYSINIT_IN_VM=1), or inside a local Zellij unless
 // forced.
 func Guard(getenv func(string) string, force bool) error {
 	if getenv("SYSINIT_IN_VM") != "" {
-		return hint.Wrap(fmt.Errorf("%w: this shell is already inside a sysvm VM (SYSINIT_IN_VM is set)", ErrNested),
+		return hint.Wrap(fmt.Errorf("%w: this shell is already inside a sysvm VM (SYSINIT_IN_VM is set)", hint.ErrNested),
 			"detach (Ctrl-o d) to get back to the host, then run sysvm there")
 	}
 	if getenv("ZELLIJ") != "" && !force {
-		return hint.Wrap(fmt.Errorf("%w: this shell is inside a local Zellij session (ZELLIJ is set); attaching would put Zellij inside Zellij", ErrNested),
+		return hint.Wrap(fmt.Errorf("%w: this shell is inside a local Zellij session (ZELLIJ is set); attaching would put Zellij inside Zellij", hint.ErrNested),
 			"sysvm attach --force  (nest anyway)", "or detach from the local session first")
 	}
 	return nil
@@ -180,13 +196,25 @@ func (m *Manager) Sessions(ctx context.Context, p *project.Project) ([]zellij.Se
 		}
 		return nil, hint.Wrap(fmt.Errorf("VM %s is %s", p.VM, status), "sysvm up")
 	}
-	_, ss, err := m.sessionsIn(ctx, p, inst)
+	_, ss, err := m.Inspect(ctx, p, inst)
 	return ss, err
 }
 
-// sessionsIn finds the zellij the running VM would use, without
+// WriteSessions writes the VM's Zellij sessions as `sysvm sessions` lists
+// them, marking the project's own (named this).
+func WriteSessions(w io.Writer, ss []zellij.Session, this string) {
+	for _, s := range ss {
+		mark := ""
+		if s.Name == this {
+			mark = "  (this project)"
+		}
+		fmt.Fprintf(w, "%s\n", display.Safe(fmt.Sprintf("%s\t%s\tcreated %s ago%s", s.Name, s.State(), s.Created, mark)))
+	}
+}
+
+// Inspect finds the zellij the running VM inst would use, without
 // installing one, and lists its sessions.
-func (m *Manager) sessionsIn(ctx context.Context, p *project.Project, inst *lima.Instance) (*release.Zellij, []zellij.Session, error) {
+func (m *Manager) Inspect(ctx context.Context, p *project.Project, inst *lima.Instance) (*release.Zellij, []zellij.Session, error) {
 	l, err := m.connect(ctx, inst, time.Now())
 	if err != nil {
 		return nil, nil, err
@@ -247,7 +275,7 @@ func (m *Manager) Shell(ctx context.Context, p *project.Project, s limaconfig.Se
 	}
 	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: argv}
 	sess := sshx.Session{Command: cmd.Line(), PTY: t.IsTTY(), Term: termName, AuthSock: os.Getenv("SSH_AUTH_SOCK")}
-	if l, err := m.quickLink(ctx, lima.InstanceAt(m.VM.LimaHome, p.VM)); err == nil {
+	if l, err := m.dialer().quickLink(ctx, p.VM); err == nil {
 		code, err := m.run(ctx, l, t, sess)
 		var ns *sshx.NotStartedError
 		if !errors.As(err, &ns) {
@@ -286,9 +314,9 @@ func (m *Manager) run(ctx context.Context, l link, t *sshx.Terminal, s sshx.Sess
 	var ns *sshx.NotStartedError
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return -1, vm.ErrInterrupted
+		return -1, hint.ErrInterrupted
 	case errors.As(err, &lost) && !errors.As(err, &ns):
-		return -1, fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return -1, fmt.Errorf("%w: %v", hint.ErrUnreachable, err)
 	}
 	return code, err
 }

@@ -196,6 +196,12 @@ func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) 
 			}
 		}
 	}()
+	return Wait(ctx, ch)
+}
+
+// Wait returns ch's exit status (ch.Wait), or when ctx ends first closes
+// ch and returns -1 and the context's cause.
+func Wait(ctx context.Context, ch Channel) (int, error) {
 	type result struct {
 		code int
 		err  error
@@ -210,7 +216,7 @@ func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) 
 		return r.code, r.err
 	case <-ctx.Done():
 		ch.Close()
-		return -1, ctx.Err()
+		return -1, context.Cause(ctx)
 	}
 }
 

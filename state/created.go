@@ -1,8 +1,9 @@
 package state
 
 import (
-	"errors"
 	"os"
+
+	"github.com/sysvm/sysvm/files"
 )
 
 // The Lima config each VM was created from is kept as created/<vm>.yaml,
@@ -27,9 +28,5 @@ func (d Dir) Created(vm string) ([]byte, bool) {
 
 // ForgetCreated drops the record of vm's creation.
 func (d Dir) ForgetCreated(vm string) error {
-	err := os.Remove(d.Path("created", vm+".yaml"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
+	return files.Remove(d.Path("created", vm+".yaml"))
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"strings"
+
+	"github.com/sysvm/sysvm/files"
 )
 
 // Host keys are pinned one file per VM (hostkeys/<vm>, one line in
@@ -31,9 +33,5 @@ func (d Dir) PinHostKey(vm, key string) error {
 
 // UnpinHostKey forgets vm's host key, so the next connection pins a new one.
 func (d Dir) UnpinHostKey(vm string) error {
-	err := os.Remove(d.Path("hostkeys", vm))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
+	return files.Remove(d.Path("hostkeys", vm))
 }

@@ -2,9 +2,10 @@ package state
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"time"
+
+	"github.com/sysvm/sysvm/files"
 )
 
 // StartTimings is how long each phase of sysvm's last start of a VM took,
@@ -47,9 +48,5 @@ func (d Dir) StartTimings(vm string) (*StartTimings, bool) {
 
 // ForgetStartTimings drops the timings of vm's last start (the VM is gone).
 func (d Dir) ForgetStartTimings(vm string) error {
-	err := os.Remove(d.Path("starts", vm+".json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
+	return files.Remove(d.Path("starts", vm+".json"))
 }

@@ -113,11 +113,7 @@ func (d Dir) saveJSON(v any, sub, name string) error {
 
 // Forget removes the project's record.
 func (d Dir) Forget(vm string) error {
-	err := os.Remove(d.Path("projects", vm+".json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
+	return files.Remove(d.Path("projects", vm+".json"))
 }
 
 // Records returns every known project, sorted by name. Unreadable records

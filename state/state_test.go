@@ -1,9 +1,12 @@
 package state
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -34,6 +37,44 @@ func TestWriteFileAtomicAndPrivate(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("temporary files left: %v", ents)
+	}
+
+	// A reader never sees a partial file while a large one is rewritten
+	// over and over: each read is one whole version or the other.
+	versions := [][]byte{bytes.Repeat([]byte("a"), 256<<10), bytes.Repeat([]byte("b"), 256<<10)}
+	if err := WriteFile(p, versions[0]); err != nil {
+		t.Fatal(err)
+	}
+	var reads atomic.Int64
+	done := make(chan struct{})
+	bad := make(chan string, 1)
+	go func() {
+		defer close(bad)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			b, err := os.ReadFile(p)
+			reads.Add(1)
+			if err != nil || (!bytes.Equal(b, versions[0]) && !bytes.Equal(b, versions[1])) {
+				bad <- fmt.Sprintf("read %d bytes, %v", len(b), err)
+				return
+			}
+		}
+	}()
+	for i := 1; i < 100 || reads.Load() < 100; i++ {
+		if err := WriteFile(p, versions[i%2]); err != nil {
+			t.Fatal(err)
+		}
+		if len(bad) > 0 {
+			break
+		}
+	}
+	close(done)
+	if why, ok := <-bad; ok {
+		t.Errorf("a reader saw a partial file: %s", why)
 	}
 }
 

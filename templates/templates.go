@@ -1,8 +1,8 @@
-// Package templates owns the files sysvm generates from and writes: the
-// base of every generated Lima config, and the project templates that
-// `sysvm init` ([Init]) and `nix flake init` write into a project, and
-// the report of what Init did ([Report], into the writer it is given). Init
-// never overwrites a user's file; nothing here talks to a VM.
+// Package templates holds, embedded, the files sysvm generates from and
+// writes: the base of every generated Lima config, and the project
+// templates that `sysvm init` (package scaffold) and `nix flake init` write
+// into a project. It only holds them: it reads no file, writes none and
+// imports nothing of sysvm's.
 package templates
 
 import "embed"

@@ -95,6 +95,10 @@ func sortedKeys(m map[string]bool) []string {
 // settings. Only the VM goes: the project's files, its config and sysvm's
 // record of it stay.
 func (m *Manager) Recreate(ctx context.Context, p *project.Project, s limaconfig.Settings) (*lima.Instance, error) {
+	// Destroy checks again under the lock; this says what was refused.
+	if err := m.checkOwner(p, "recreate", "up --recreate"); err != nil {
+		return nil, err
+	}
 	if _, err := m.EnsureConfig(p, s); err != nil {
 		return nil, err
 	}

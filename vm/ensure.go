@@ -45,6 +45,9 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	}
 	defer lock.Unlock()
 	ph.mark("lock")
+	if err := m.checkOwner(p, "use", "up"); err != nil {
+		return nil, err
+	}
 
 	if err := m.waitEarlierStart(ctx, p.VM); err != nil {
 		return nil, err
@@ -79,7 +82,7 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 	kind := "start"
 	switch {
 	case inst == nil && !create:
-		return nil, hint.Wrap(fmt.Errorf("%w: %s no longer exists (was it destroyed?)", ErrGone, p.VM), "sysvm attach  (creates it again)")
+		return nil, hint.Wrap(fmt.Errorf("%w: %s no longer exists (was it destroyed?)", hint.ErrGone, p.VM), "sysvm attach  (creates it again)")
 	case inst == nil:
 		// A new VM has a new host key: forget the pinned one.
 		if err := m.State.UnpinHostKey(p.VM); err != nil {
@@ -170,7 +173,7 @@ func (m *Manager) waitEarlierStart(ctx context.Context, vm string) error {
 	for lima.StartRunning(path) {
 		select {
 		case <-ctx.Done():
-			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps starting in the background", ErrInterrupted, vm), "sysvm status")
+			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps starting in the background", hint.ErrInterrupted, vm), "sysvm status")
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -194,7 +197,7 @@ func (m *Manager) waitNotBroken(ctx context.Context, vm string) (*lima.Instance,
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ErrInterrupted
+			return nil, hint.ErrInterrupted
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -217,7 +220,7 @@ func (m *Manager) waitReady(ctx context.Context, inst *lima.Instance) error {
 		}
 		select {
 		case <-ctx.Done():
-			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", ErrInterrupted, inst.Name), "sysvm status")
+			return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", hint.ErrInterrupted, inst.Name), "sysvm status")
 		case <-time.After(300 * time.Millisecond):
 		}
 	}

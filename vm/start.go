@@ -53,7 +53,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 		interrupted = true
 		kill.Stop()
 		stop()
-		return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", ErrInterrupted, vm),
+		return hint.Wrap(fmt.Errorf("%w: stopped waiting for %s, which keeps booting in the background", hint.ErrInterrupted, vm),
 			"sysvm status", "sysvm attach")
 	}
 	stop()

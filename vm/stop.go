@@ -18,6 +18,9 @@ func (m *Manager) Stop(ctx context.Context, p *project.Project) (string, error) 
 		return "", err
 	}
 	defer lock.Unlock()
+	if err := m.checkOwner(p, "stop", "stop"); err != nil {
+		return "", err
+	}
 	inst, err := m.Inspect(ctx, p.VM)
 	switch {
 	case err != nil:
@@ -43,6 +46,9 @@ func (m *Manager) Destroy(ctx context.Context, p *project.Project, forget bool) 
 		return false, err
 	}
 	defer lock.Unlock()
+	if err := m.checkOwner(p, "delete", "destroy"); err != nil {
+		return false, err
+	}
 	inst, err := m.Inspect(ctx, p.VM)
 	if err != nil {
 		return false, err

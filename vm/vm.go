@@ -41,12 +41,6 @@ type Manager struct {
 	Keep bool
 }
 
-// ErrInterrupted means the user pressed Ctrl-C while sysvm waited.
-var ErrInterrupted = errors.New("interrupted")
-
-// ErrGone means the VM was deleted while sysvm was attached to it.
-var ErrGone = errors.New("VM was deleted")
-
 func (m *Manager) startTimeout() time.Duration {
 	if m.StartTimeout > 0 {
 		return m.StartTimeout

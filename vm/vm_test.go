@@ -130,8 +130,8 @@ func TestInterruptedStartLeavesLimactl(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	if err := m.start(ctx, "x-dev", "", "creating", nil); !errors.Is(err, ErrInterrupted) {
-		t.Fatalf("start = %v, want ErrInterrupted", err)
+	if err := m.start(ctx, "x-dev", "", "creating", nil); !errors.Is(err, hint.ErrInterrupted) {
+		t.Fatalf("start = %v, want hint.ErrInterrupted", err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -210,5 +210,31 @@ func TestIdleStopLeavesARecentlyEnsuredVM(t *testing.T) {
 	}
 	if stopped, err := m.IdleStop(context.Background(), "x-dev"); stopped || err != nil {
 		t.Errorf("IdleStop = %v, %v; want the VM left alone", stopped, err)
+	}
+}
+
+// TestIdleStopStopsAnIdleVM, the counterpart: the same VM, still run by
+// the host agent sysvm started, not ensured for longer than the period, is
+// stopped, and its record says so.
+func TestIdleStopStopsAnIdleVM(t *testing.T) {
+	l := scriptLimactl(t, `case "$1" in
+list) echo '{"name":"x-dev","status":"Running","dir":"/nowhere","hostAgentPID":42}';;
+stop) echo "$*" >>"$(dirname "$0")/calls";;
+esac
+`)
+	m := &Manager{Lima: l, State: state.Dir(t.TempDir())}
+	rec := state.Record{Name: "x", VM: "x-dev", Updated: time.Now().Add(-2 * time.Hour),
+		Idle: state.Idle{Period: state.Duration(time.Hour), StartedPID: 42}}
+	if err := m.State.Save(rec); err != nil {
+		t.Fatal(err)
+	}
+	if stopped, err := m.IdleStop(context.Background(), "x-dev"); !stopped || err != nil {
+		t.Fatalf("IdleStop = %v, %v; want the VM stopped", stopped, err)
+	}
+	if calls, _ := os.ReadFile(filepath.Join(l.Dir, "calls")); string(calls) != "stop --tty=false x-dev\n" {
+		t.Errorf("limactl calls: %q, want one stop of x-dev", calls)
+	}
+	if idle := m.IdleState("x-dev"); idle.Stopped.IsZero() || idle.StartedPID != 0 {
+		t.Errorf("the record after the stop: %+v, want it stopped and no longer started by sysvm", idle)
 	}
 }

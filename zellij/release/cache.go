@@ -2,6 +2,7 @@ package release
 
 import (
 	"archive/tar"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -117,7 +118,7 @@ func (c *Cache) Fetch(ctx context.Context, target string) (Binary, error) {
 		return Binary{}, err
 	}
 	if sum, err := fileSum(bin.Path); err == nil {
-		if known := firstOf(published[target], recorded); known != "" && sum == known {
+		if known := cmp.Or(published[target], recorded); known != "" && sum == known {
 			if err := c.checkPin(bin.Path, sum); err != nil {
 				return Binary{}, err
 			}
@@ -184,16 +185,7 @@ func (c *Cache) checkPin(source, sum string) error {
 // for c's source, else "".
 func (c *Cache) Known(target string) string {
 	rec, _ := c.recorded(target)
-	return firstOf(c.Pin, published[target], rec)
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return cmp.Or(c.Pin, published[target], rec)
 }
 
 // digestKey names target's recorded digest: "<version>/<target>" for the

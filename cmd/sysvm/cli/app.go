@@ -25,11 +25,9 @@ import (
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
-	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/shellhook"
 	"github.com/sysvm/sysvm/state"
 	"github.com/sysvm/sysvm/ui"
-	"github.com/sysvm/sysvm/vm"
 )
 
 // Exit codes, documented in `sysvm help` and the README.
@@ -103,15 +101,15 @@ func (a *App) report(err error) int {
 	for _, s := range hint.Of(err) {
 		a.ui.Hint("%s", s)
 	}
-	switch {
-	case hint.IsUsage(err):
-		return ExitUsage
-	case errors.Is(err, vm.ErrInterrupted), errors.Is(err, context.Canceled):
-		return ExitInterrupted
-	case errors.Is(err, session.ErrUnreachable):
-		return ExitUnreachable
-	}
-	return ExitFailure
+	return exitCodes[hint.KindOf(err)]
+}
+
+// exitCodes gives each kind of failure its exit code.
+var exitCodes = map[hint.Kind]int{
+	hint.KindFailure:     ExitFailure,
+	hint.KindUsage:       ExitUsage,
+	hint.KindInterrupted: ExitInterrupted,
+	hint.KindUnreachable: ExitUnreachable,
 }
 
 func (a *App) newRoot() *cobra.Command {

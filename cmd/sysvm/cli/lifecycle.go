@@ -159,11 +159,11 @@ func (a *App) cmdStatus() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		sm, err := a.f.Sessions()
+		sr, err := a.f.Status()
 		if err != nil {
 			return err
 		}
-		st, err := sm.Status(cmd.Context(), p, s)
+		st, err := sr.Read(cmd.Context(), p, s)
 		switch {
 		case err != nil:
 			return err

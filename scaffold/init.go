@@ -1,4 +1,4 @@
-package templates
+package scaffold
 
 import (
 	"bufio"
@@ -10,12 +10,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/sysvm/sysvm/files"
 	"github.com/sysvm/sysvm/hint"
 	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/templates"
 )
 
 // EnvrcLoader is what `sysvm init --force` appends to an .envrc that does not
@@ -28,7 +30,7 @@ use sysvm
 type Result struct {
 	// Path is relative to the project directory, slash-separated.
 	Path string
-	// Action is one of the Init* constants.
+	// Action is one of Wrote, Unchanged, Added, Kept and Skipped.
 	Action string
 	// Detail says more: the lines added, or why a file was left alone.
 	Detail string
@@ -47,7 +49,7 @@ const (
 type UnknownError struct{ Name string }
 
 func (e *UnknownError) Error() string {
-	return fmt.Sprintf("unknown template %q (known: %s)", e.Name, strings.Join(ProjectTemplates, ", "))
+	return fmt.Sprintf("unknown template %q (known: %s)", e.Name, strings.Join(templates.ProjectTemplates, ", "))
 }
 
 // Init writes the files of the named template into dir, creating dir
@@ -60,7 +62,7 @@ func Init(dir, tmpl string, force bool) ([]Result, error) {
 	if !knownTemplate(tmpl) {
 		return nil, hint.Usage(&UnknownError{Name: tmpl})
 	}
-	fsys, err := fs.Sub(Projects, tmpl)
+	fsys, err := fs.Sub(templates.Projects, tmpl)
 	if err != nil {
 		return nil, err
 	}
@@ -91,12 +93,7 @@ func Init(dir, tmpl string, force bool) ([]Result, error) {
 }
 
 func knownTemplate(name string) bool {
-	for _, t := range ProjectTemplates {
-		if t == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(templates.ProjectTemplates, name)
 }
 
 // initFile puts one template file in place and says what it did.

@@ -1,4 +1,4 @@
-package templates_test
+package scaffold_test
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sysvm/sysvm/templates"
+	"github.com/sysvm/sysvm/scaffold"
 )
 
 // A .gitignore or .envrc that links out of the project is never written
@@ -21,7 +21,7 @@ func TestInitRefusesSymlinkedFiles(t *testing.T) {
 			if err := os.Symlink(elsewhere, filepath.Join(dir, name)); err != nil {
 				t.Fatal(err)
 			}
-			_, err := templates.Init(dir, "vm-minimal", true)
+			_, err := scaffold.Init(dir, "vm-minimal", true)
 			if err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
 				t.Fatalf("Init = %v, want a refusal naming the link", err)
 			}

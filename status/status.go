@@ -1,14 +1,20 @@
-package session
+// Package status is what `sysvm status` shows of a project: it joins the
+// VM's view (package vm), the Zellij session's (package session, which
+// asks the running VM) and the broker process's, and names the project's
+// files that wait for `sysvm allow`. It only reads: it never starts,
+// stops or changes a VM, installs nothing in it, renders only into the
+// writer the CLI passes ([Status.WriteText]), and never exits.
+package status
 
 import (
 	"context"
 
 	"github.com/sysvm/sysvm/allow"
-
 	"github.com/sysvm/sysvm/broker"
 	"github.com/sysvm/sysvm/lima"
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
+	"github.com/sysvm/sysvm/session"
 	"github.com/sysvm/sysvm/state"
 	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij"
@@ -56,35 +62,46 @@ type Status struct {
 	NotAllowed []string `json:"notAllowed,omitempty"`
 }
 
-// Status joins what sysvm knows of the project: its config, its VM, its
+// Reader reads a project's status from the layers that know it.
+type Reader struct {
+	// VM is the VM lifecycle: the config, the VM, its record.
+	VM *vm.Manager
+	// Sessions asks a running VM for its Zellij and its sessions.
+	Sessions *session.Manager
+	// Broker is the broker process's client; nil when sysvm dials every
+	// VM directly.
+	Broker *broker.Client
+}
+
+// Read joins what sysvm knows of the project: its config, its VM, its
 // Zellij session and the broker's connection.
-func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.Settings) (Status, error) {
-	cfg := m.VM.ConfigState(p, s)
+func (r *Reader) Read(ctx context.Context, p *project.Project, s limaconfig.Settings) (Status, error) {
+	cfg := r.VM.ConfigState(p, s)
 	st := Status{Project: p.Slug, Dir: p.Dir, VM: p.VM, Config: cfg.Path, Session: p.Session(),
 		State: vm.StateNotCreated, SessionState: "unknown",
 		ConfigExists: cfg.Exists, ConfigEdited: cfg.Exists && cfg.Edited, ConfigDiffers: cfg.Exists && cfg.Differs}
-	inst, err := m.VM.Inspect(ctx, p.VM)
+	inst, err := r.VM.Inspect(ctx, p.VM)
 	if err != nil {
 		return st, err
 	}
-	st.Lima = m.VM.LimaVersion(ctx)
+	st.Lima = r.VM.LimaVersion(ctx)
 	if inst != nil {
 		st.State, st.SSHPort = inst.Status, inst.SSHLocalPort
-		st.Changed = m.VM.Changed(p)
+		st.Changed = r.VM.Changed(p)
 		if inst.Status == lima.StatusRunning {
 			st.SSHConfig = inst.SSHConfigFile
 			st.HostKeys = "first-use"
-			if m.VM.HostKeysFromConsole(p.VM) {
+			if r.VM.HostKeysFromConsole(p.VM) {
 				st.HostKeys = "console"
 			}
-			st.Zellij, st.SessionState = m.sessionState(ctx, p, inst)
+			st.Zellij, st.SessionState = r.sessionState(ctx, p, inst)
 		}
 	}
-	st.Idle = m.idleStatus(p.VM, st.State)
-	st.LastStart = m.VM.LastStart(p.VM)
-	st.NotAllowed = allow.Pending(m.VM.State, p)
-	if m.Broker != nil {
-		if vms, ok := m.Broker.Status(); ok {
+	st.Idle = r.idleStatus(p.VM, st.State)
+	st.LastStart = r.VM.LastStart(p.VM)
+	st.NotAllowed = allow.Pending(r.VM.State, p)
+	if r.Broker != nil {
+		if vms, ok := r.Broker.Status(); ok {
 			for i := range vms {
 				if vms[i].VM == p.VM {
 					st.Broker = &vms[i]
@@ -97,8 +114,8 @@ func (m *Manager) Status(ctx context.Context, p *project.Project, s limaconfig.S
 
 // sessionState asks the VM which zellij it runs and for the state of the
 // project's Zellij session.
-func (m *Manager) sessionState(ctx context.Context, p *project.Project, inst *lima.Instance) (*release.Zellij, string) {
-	z, ss, err := m.sessionsIn(ctx, p, inst)
+func (r *Reader) sessionState(ctx context.Context, p *project.Project, inst *lima.Instance) (*release.Zellij, string) {
+	z, ss, err := r.Sessions.Inspect(ctx, p, inst)
 	if err != nil {
 		return z, "unknown"
 	}

@@ -1,4 +1,4 @@
-package session
+package status
 
 import (
 	"fmt"
@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/sysvm/sysvm/display"
-	"github.com/sysvm/sysvm/zellij"
 )
 
 // WriteText writes the status as `sysvm status` shows it: one aligned
@@ -70,16 +69,4 @@ func (st Status) WriteText(w io.Writer) error {
 		line("idle stop", "after %s with no client and a quiet guest", i.Period)
 	}
 	return tw.Flush()
-}
-
-// WriteSessions writes the VM's Zellij sessions as `sysvm sessions` lists
-// them, marking the project's own (named this).
-func WriteSessions(w io.Writer, ss []zellij.Session, this string) {
-	for _, s := range ss {
-		mark := ""
-		if s.Name == this {
-			mark = "  (this project)"
-		}
-		fmt.Fprintf(w, "%s\n", display.Safe(fmt.Sprintf("%s\t%s\tcreated %s ago%s", s.Name, s.State(), s.Created, mark)))
-	}
 }

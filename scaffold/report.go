@@ -1,4 +1,4 @@
-package templates
+package scaffold
 
 import (
 	"fmt"
@@ -11,11 +11,12 @@ import (
 	"github.com/sysvm/sysvm/display"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/shellhook"
+	"github.com/sysvm/sysvm/templates"
 )
 
-// Report writes what Init did in dir with the template tmpl, the lines to
+// report writes what Init did in dir with the template tmpl, the lines to
 // add by hand when .envrc was left alone, and what to run next.
-func Report(w io.Writer, dir, tmpl string, res []Result) {
+func report(w io.Writer, dir, tmpl string, res []Result) {
 	where := dir
 	if abs, err := filepath.Abs(dir); err == nil {
 		where = abs
@@ -33,7 +34,7 @@ func Report(w io.Writer, dir, tmpl string, res []Result) {
 	}
 	if envrcSkipped {
 		again := "sysvm init --force"
-		if tmpl != ProjectTemplates[0] {
+		if tmpl != templates.ProjectTemplates[0] {
 			again += " --template " + tmpl
 		}
 		if dir != "." {
@@ -64,16 +65,16 @@ func shellWord(s string) string {
 	return display.Safe(shellhook.QuotePOSIX(s))
 }
 
-// Steering returns the files Init wrote (or found already as the
+// steering returns the files Init wrote (or found already as the
 // template has them) that steer sysvm, sysvm.yaml and the layout, with the
 // template's contents: `sysvm init` allows them, since the user has just
 // created them from sysvm's own template.
-func Steering(tmpl string, res []Result) (map[string][]byte, error) {
+func steering(tmpl string, res []Result) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, r := range res {
 		steers := r.Path == project.FileName || r.Path == project.LayoutFile
 		if steers && (r.Action == Wrote || r.Action == Unchanged) {
-			b, err := fs.ReadFile(Projects, path.Join(tmpl, r.Path))
+			b, err := fs.ReadFile(templates.Projects, path.Join(tmpl, r.Path))
 			if err != nil {
 				return nil, err
 			}

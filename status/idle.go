@@ -1,4 +1,4 @@
-package session
+package status
 
 import (
 	"time"
@@ -18,8 +18,8 @@ type IdleStatus struct {
 }
 
 // idleStatus reads the idle stop part of the VM's record.
-func (m *Manager) idleStatus(vm, vmState string) IdleStatus {
-	i := m.VM.IdleState(vm)
+func (r *Reader) idleStatus(vm, vmState string) IdleStatus {
+	i := r.VM.IdleState(vm)
 	var st IdleStatus
 	if i.Period > 0 {
 		st.Period, st.Keep = time.Duration(i.Period).String(), i.Keep

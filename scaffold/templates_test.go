@@ -1,4 +1,4 @@
-package templates_test
+package scaffold_test
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
-	"github.com/sysvm/sysvm/templates"
+	"github.com/sysvm/sysvm/scaffold"
 )
 
 // TestTemplatesAgree checks what the templates promise to sysvm itself:
@@ -19,10 +19,10 @@ import (
 // check sysvm itself makes); vm-custom's sysvm.yaml is valid and generates
 // a config.
 func TestTemplatesAgree(t *testing.T) {
-	for _, tmpl := range templates.ProjectTemplates {
+	for _, tmpl := range scaffold.Templates() {
 		t.Run(tmpl, func(t *testing.T) {
 			dir := t.TempDir()
-			if _, err := templates.Init(dir, tmpl, false); err != nil {
+			if _, err := scaffold.Init(dir, tmpl, false); err != nil {
 				t.Fatal(err)
 			}
 			envrcPath := filepath.Join(dir, ".envrc")
@@ -30,11 +30,18 @@ func TestTemplatesAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(string(envrc), templates.EnvrcLoader) {
-				t.Errorf(".envrc lacks the loader lines\n%s", templates.EnvrcLoader)
+			if !strings.Contains(string(envrc), scaffold.EnvrcLoader) {
+				t.Errorf(".envrc lacks the loader lines\n%s", scaffold.EnvrcLoader)
 			}
-			if !project.EnvrcUsesSysvm(envrcPath) || !project.IsRoot(dir) {
+			if !project.EnvrcUsesSysvm(envrcPath) {
 				t.Errorf(".envrc is not seen as `use sysvm` by project discovery:\n%s", envrc)
+			}
+			sub := filepath.Join(dir, "sub")
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if p, err := project.Resolve(sub, project.Options{}); err != nil || p.Dir != realPath(t, dir) {
+				t.Errorf("discovery from a subdirectory found %+v, %v; want the project at %s", p, err, dir)
 			}
 			if out, err := exec.Command("bash", "-n", envrcPath).CombinedOutput(); err != nil {
 				t.Errorf(".envrc is not valid bash: %v\n%s", err, out)
@@ -42,7 +49,7 @@ func TestTemplatesAgree(t *testing.T) {
 		})
 	}
 	dir := t.TempDir()
-	if _, err := templates.Init(dir, "vm-custom", false); err != nil {
+	if _, err := scaffold.Init(dir, "vm-custom", false); err != nil {
 		t.Fatal(err)
 	}
 	p, err := project.Load(dir, project.Options{LimaHome: "/home/alice/.lima"})
@@ -68,12 +75,21 @@ func TestTemplatesAgree(t *testing.T) {
 // known ones, and nothing is written.
 func TestUnknownTemplate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "p")
-	_, err := templates.Init(dir, "vm-bogus", false)
-	var ue *templates.UnknownError
+	_, err := scaffold.Init(dir, "vm-bogus", false)
+	var ue *scaffold.UnknownError
 	if err == nil || !strings.Contains(err.Error(), "vm-dev") || !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want an UnknownError naming the known templates", err)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("Init made %s for an unknown template", dir)
 	}
+}
+
+func realPath(t *testing.T, p string) string {
+	t.Helper()
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return real
 }
