@@ -101,8 +101,9 @@ func TestWhichFilesNeedAllowing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, ""},
-		// sysvm's stamp is no proof: anyone can compute it.
-		{"a committed Lima config carrying sysvm's stamp", func(t *testing.T, sd state.Dir, dir string) {
+		// Only sysvm's record makes a config its own: anyone can write a
+		// file that looks generated.
+		{"a committed Lima config that looks generated", func(t *testing.T, sd state.Dir, dir string) {
 			write(t, filepath.Join(dir, project.LimaConfigPath), string(generate(t, dir)))
 		}, project.LimaConfigPath},
 		{"a Lima config edited by hand", func(t *testing.T, sd state.Dir, dir string) {

@@ -74,8 +74,7 @@ type provision struct {
 	Script string `yaml:"script"`
 }
 
-// Generate returns the project's Lima config as YAML, stamped on its last
-// line with the hash sysvm uses to tell its own file from an edited one.
+// Generate returns the project's Lima config as YAML.
 func Generate(p *project.Project, s Settings, h Host) ([]byte, error) {
 	base, err := templates.Lima.ReadFile(templates.ProjectBase)
 	if err != nil {
@@ -89,8 +88,8 @@ func Generate(p *project.Project, s Settings, h Host) ([]byte, error) {
 	// %q: a newline or control character in the path must not escape the comment.
 	doc.HeadComment = fmt.Sprintf("Lima config for the sysvm project %q (%q).\n"+
 		"sysvm generated it and regenerates it when the project's settings change\n"+
-		"(sysvm.yaml, VM_*), as long as it is unedited (the stamp on the last line\n"+
-		"matches). Edit it freely: from then on sysvm uses it as it is, and\n"+
+		"(sysvm.yaml, VM_*), as long as it is unedited (sysvm records what it\n"+
+		"wrote). Edit it freely: from then on sysvm uses it as it is, and\n"+
 		"`sysvm status` says when it differs from what `sysvm config` would generate.", p.Slug, p.Dir)
 	root.HeadComment = ""
 	if len(root.Content) > 0 {
@@ -147,7 +146,7 @@ func Generate(p *project.Project, s Settings, h Host) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return stamp(buf.Bytes()), nil
+	return buf.Bytes(), nil
 }
 
 func images(loc, arch string) []image {

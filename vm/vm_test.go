@@ -45,11 +45,17 @@ func TestChanges(t *testing.T) {
 func TestEnsureConfig(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, project.FileName), []byte("cpus: 2\n"), 0o644)
-	p, err := project.Load(dir, project.Options{LimaHome: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
+	// Each step loads the project anew, as each sysvm command does: the
+	// config is worked on as the project was loaded.
+	load := func() *project.Project {
+		p, err := project.Load(dir, project.Options{LimaHome: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	m := &Manager{Host: limaconfig.Host{OS: "linux", Arch: "x86_64"}}
+	p := load()
+	m := &Manager{Host: limaconfig.Host{OS: "linux", Arch: "x86_64"}, State: state.Dir(t.TempDir())}
 	settings := func(cpus int) limaconfig.Settings {
 		s, err := limaconfig.Resolve(p, limaconfig.Overrides{CPUs: cpus}, func(string) string { return "" })
 		if err != nil {
@@ -62,21 +68,67 @@ func TestEnsureConfig(t *testing.T) {
 		return string(b)
 	}
 	c, err := m.EnsureConfig(p, settings(0))
-	if err != nil || !c.Exists || c.Edited || !strings.Contains(read(), "cpus: 2") {
+	if err != nil || !c.Exists || c.Edited || !strings.Contains(read(), "cpus: 2") || string(c.Bytes) != read() {
 		t.Fatalf("first write: %+v, %v\n%s", c, err, read())
 	}
-	c, err = m.EnsureConfig(p, settings(6))
-	if err != nil || c.Edited || !strings.Contains(read(), "cpus: 6") {
+	c, err = m.EnsureConfig(load(), settings(6))
+	if err != nil || c.Edited || !strings.Contains(read(), "cpus: 6") || string(c.Bytes) != read() {
 		t.Fatalf("settings changed, file unedited: %+v, %v\n%s", c, err, read())
 	}
 	edited := strings.Replace(read(), "cpus: 6", "cpus: 7", 1)
 	os.WriteFile(p.LimaConfig(), []byte(edited), 0o644)
-	c, err = m.EnsureConfig(p, settings(8))
-	if err != nil || !c.Edited || !c.Differs || read() != edited {
+	c, err = m.EnsureConfig(load(), settings(8))
+	if err != nil || !c.Edited || !c.Differs || read() != edited || string(c.Bytes) != edited {
 		t.Fatalf("edited file: %+v, %v; it now reads\n%s", c, err, read())
 	}
-	if st := m.ConfigState(p, settings(8)); !st.Edited || !st.Differs {
+	if st := m.ConfigState(load(), settings(8)); !st.Edited || !st.Differs {
 		t.Errorf("ConfigState of the edited file: %+v", st)
+	}
+	// What the project was loaded with is what is used: a change made
+	// after loading is not.
+	p = load()
+	os.WriteFile(p.LimaConfig(), []byte("mounts: [{location: \"~\", writable: true}]\n"), 0o644)
+	if c, err = m.EnsureConfig(p, settings(8)); err != nil || string(c.Bytes) != edited {
+		t.Errorf("a change after loading reached the config used: %q, %v", c.Bytes, err)
+	}
+}
+
+// A committed config that carries no record of sysvm's is the user's,
+// however it looks: it is never regenerated, and a .lima that links out of
+// the project is never written through.
+func TestEnsureConfigTrustsOnlyItsRecord(t *testing.T) {
+	m := &Manager{Host: limaconfig.Host{OS: "linux", Arch: "x86_64"}, State: state.Dir(t.TempDir())}
+	dir := t.TempDir()
+	p, err := project.Load(dir, project.Options{LimaHome: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := limaconfig.Resolve(p, limaconfig.Overrides{}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := limaconfig.Generate(p, s, m.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(string(gen), "cpus: 4", "cpus: 1", 1)
+	os.MkdirAll(filepath.Join(dir, ".lima"), 0o755)
+	os.WriteFile(p.LimaConfig(), []byte(other), 0o644)
+	p, _ = project.Load(dir, project.Options{LimaHome: t.TempDir()})
+	c, err := m.EnsureConfig(p, s)
+	if b, _ := os.ReadFile(p.LimaConfig()); err != nil || !c.Edited || string(b) != other {
+		t.Errorf("a config sysvm has no record of was regenerated: %+v, %v", c, err)
+	}
+
+	link := t.TempDir()
+	elsewhere := t.TempDir()
+	os.Symlink(elsewhere, filepath.Join(link, ".lima"))
+	p = &project.Project{Dir: link, Slug: "l", VM: "l-dev"}
+	if _, err := m.EnsureConfig(p, s); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("EnsureConfig through a .lima link = %v", err)
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 0 {
+		t.Errorf("sysvm wrote through the link: %v", ents)
 	}
 }
 
