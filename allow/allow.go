@@ -49,7 +49,7 @@ func needing(p *project.Project, r record) []File {
 	if p.Snap.YAML != nil && !reflect.ValueOf(p.File).IsZero() {
 		add(project.FileName, p.Snap.YAML)
 	}
-	if b := p.Snap.LimaConfig; b != nil && (r.Generated == "" || sum(b) != r.Generated) {
+	if b := p.Snap.LimaConfig; b != nil && !r.generated(sum(b)) {
 		add(project.LimaConfigPath, b)
 	}
 	if p.Snap.LayoutRel != "" {
@@ -66,8 +66,7 @@ func sum(b []byte) string {
 // IsGenerated reports whether b is the Lima config sysvm last wrote into
 // the project in dir (see Generated).
 func IsGenerated(sd state.Dir, dir string, b []byte) bool {
-	g := load(sd, dir).Generated
-	return g != "" && g == sum(b)
+	return load(sd, dir).generated(sum(b))
 }
 
 // Generated records that sysvm itself wrote b as the Lima config of the
@@ -79,7 +78,7 @@ func Generated(sd state.Dir, dir string, b []byte) error {
 	if r.Generated == sum(b) {
 		return nil
 	}
-	r.Generated = sum(b)
+	r.Previous, r.Generated = r.Generated, sum(b)
 	return save(sd, r)
 }
 
@@ -88,8 +87,15 @@ type record struct {
 	Dir   string            `json:"dir"`
 	Files map[string]string `json:"files"`
 	// Generated is the SHA-256 of the Lima config sysvm last wrote into
-	// the project.
+	// the project, and Previous the one before it (a sysvm that loaded
+	// the project just before a regeneration still finds its file sysvm's).
 	Generated string `json:"generated,omitempty"`
+	Previous  string `json:"previous,omitempty"`
+}
+
+// generated reports whether sum is one of the configs sysvm last wrote.
+func (r record) generated(sum string) bool {
+	return sum != "" && (sum == r.Generated || sum == r.Previous)
 }
 
 func recordPath(sd state.Dir, dir string) string {

@@ -68,14 +68,15 @@ func (m *Manager) EnsureConfig(p *project.Project, s limaconfig.Settings) (Confi
 		if err := os.MkdirAll(filepath.Dir(c.Path), 0o755); err != nil {
 			return c, fmt.Errorf("creating %s: %w", filepath.Dir(c.Path), err)
 		}
-		// Another sysvm may have just written it: its file stays, and this
-		// one creates the VM from what it generated.
-		created, err := files.CreateNew(c.Path, gen, 0o644)
-		if err != nil {
-			return c, fmt.Errorf("writing %s: %w", c.Path, err)
+		// Recorded before it is written: a sysvm that loads the project in
+		// between must find the file sysvm's own. Another sysvm may have
+		// just written it: its file stays, and this one creates the VM from
+		// what it generated.
+		if err := allow.Generated(m.State, p.Dir, gen); err != nil {
+			return c, err
 		}
-		if created {
-			return c, allow.Generated(m.State, p.Dir, gen)
+		if _, err := files.CreateNew(c.Path, gen, 0o644); err != nil {
+			return c, fmt.Errorf("writing %s: %w", c.Path, err)
 		}
 		return c, nil
 	}
@@ -94,11 +95,14 @@ func (m *Manager) EnsureConfig(p *project.Project, s limaconfig.Settings) (Confi
 	if err := p.CheckLimaDir(); err != nil {
 		return c, err
 	}
+	if err := allow.Generated(m.State, p.Dir, gen); err != nil {
+		return c, err
+	}
 	if err := files.Replace(c.Path, gen, 0o644); err != nil {
 		return c, fmt.Errorf("regenerating %s: %w", c.Path, err)
 	}
 	m.Progress.Say("settings changed: regenerated %s", c.Path)
-	return c, allow.Generated(m.State, p.Dir, gen)
+	return c, nil
 }
 
 // ConfigState inspects the project's config without writing anything.

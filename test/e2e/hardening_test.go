@@ -160,7 +160,7 @@ func TestStateDirFaults(t *testing.T) {
 	// A full state directory: the write fails cleanly and the old record survives.
 	full := filepath.Join(e.Root, "full")
 	os.MkdirAll(full, 0o700)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", full).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", full).CombinedOutput(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("mount tmpfs: %v %s", err, out)
 		}
