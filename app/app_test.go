@@ -1,4 +1,4 @@
-package factory
+package app
 
 import (
 	"testing"
@@ -22,13 +22,13 @@ func TestDuration(t *testing.T) {
 		{"soon", 0, true},
 	}
 	for _, tt := range tests {
-		f := &Factory{Getenv: func(k string) string {
+		a := &App{Getenv: func(k string) string {
 			if k == "SYSVM_X" {
 				return tt.value
 			}
 			return ""
 		}}
-		got, err := f.Duration("SYSVM_X", 7*time.Second)
+		got, err := a.duration("SYSVM_X", 7*time.Second)
 		if got != tt.want || hint.IsUsage(err) != tt.usage || (err != nil) != tt.usage {
 			t.Errorf("SYSVM_X=%q: got %v, %v; want %v, usage error %v", tt.value, got, err, tt.want, tt.usage)
 		}
