@@ -111,6 +111,7 @@ func (f *Factory) VMs() (*vm.Manager, error) {
 		Log:          f.Log,
 		Host:         limaconfig.ThisHost(),
 		StartTimeout: timeout,
+		PinHostKey:   session.Pinner(sd),
 	}, nil
 }
 
