@@ -167,6 +167,7 @@ func (a *App) vms() (*vm.Manager, error) {
 		Log:          a.Log,
 		Host:         limaconfig.ThisHost(),
 		StartTimeout: timeout,
+		PinHostKey:   session.Pinner(sd),
 	}, nil
 }
 

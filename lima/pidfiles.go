@@ -93,3 +93,20 @@ func (i *Instance) DeadSockets() []string {
 	}
 	return out
 }
+
+// HostAgentRunning reports whether the instance's host agent runs: its pid
+// file names a live process whose command line names the instance's
+// directory. It is the cheap check that the instance's ssh.config is from
+// the running boot, before anything trusts the port it names.
+func (i *Instance) HostAgentRunning() bool {
+	b, err := os.ReadFile(filepath.Join(i.Dir, haPIDFile))
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || !alive(pid) {
+		return false
+	}
+	argv, _ := processArgs(pid)
+	return namesDir(argv, i.Dir)
+}

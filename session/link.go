@@ -118,12 +118,48 @@ func (m *Manager) openLink(ctx context.Context, inst *lima.Instance) (link, erro
 	return direct{c}, nil
 }
 
+// pinWait bounds how long Pinner waits for the VM's sshd to answer.
+const pinWait = time.Minute
+
+// Pinner returns what vm.Manager.PinHostKey calls under the VM's lock
+// after a start: a direct dial of the running VM inst with pinning allowed
+// (sshx.Options.Pin), the key checked against the fingerprints its console
+// printed, then hung up. It is the only dial that pins.
+func Pinner(keys sshx.HostKeys) func(ctx context.Context, inst *lima.Instance) error {
+	return func(ctx context.Context, inst *lima.Instance) error {
+		deadline := time.Now().Add(pinWait)
+		for {
+			cfg, err := sshx.ReadConfig(inst.SSHConfig())
+			if err == nil {
+				var c *sshx.Client
+				c, err = sshx.Dial(ctx, cfg, sshx.Options{VM: inst.Name, HostKeys: keys, Fingerprints: inst.ConsoleFingerprints, Pin: true})
+				if err == nil {
+					return c.Close()
+				}
+			}
+			if sshx.KindOf(err) != sshx.KindUnreachable || time.Now().After(deadline) {
+				return sshError(inst.Name, err)
+			}
+			select {
+			case <-ctx.Done():
+				return hint.ErrInterrupted
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	}
+}
+
 // quickLink is the warm path: the broker's connection (asked for nothing
 // until the session itself) or a direct dial, to the VM named vm in
 // LimaHome as its directory shows it (see lima.InstanceAt), with no
 // limactl in between.
 func (m *Manager) quickLink(ctx context.Context, vm string) (link, error) {
 	inst := lima.InstanceAt(m.LimaHome, vm)
+	// The ssh.config of a VM whose host agent is gone names a port that
+	// anyone may have taken since.
+	if !inst.HostAgentRunning() {
+		return nil, fmt.Errorf("the host agent of %s is not running", vm)
+	}
 	cfgPath := inst.SSHConfig()
 	cfg, err := sshx.ReadConfig(cfgPath)
 	if err != nil {
@@ -151,6 +187,8 @@ func sshError(vmName string, err error) error {
 		return hint.Wrap(err, fmt.Sprintf("restart the VM so Lima writes it again: sysvm stop && sysvm up  (or limactl stop -f %s)", vmName))
 	case sshx.KindKey:
 		return hint.Wrap(err, "Lima keeps it in $LIMA_HOME/_config/user; check that it is readable, or restore it and restart the VM")
+	case sshx.KindNoPin:
+		return hint.Wrap(err, "sysvm up  (it checks the VM and pins its key under the VM's lock)")
 	}
 	return err
 }

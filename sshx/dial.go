@@ -18,7 +18,33 @@ import (
 // HostKeys is where pinned host keys live (sysvm's state directory).
 type HostKeys interface {
 	HostKey(vm string) (key string, ok bool, err error)
-	PinHostKey(vm, key string) error
+	// PinHostKey records vm's key; firstUse says nothing vouched for it
+	// (the guest printed no fingerprints).
+	PinHostKey(vm, key string, firstUse bool) error
+}
+
+// NoPinError means a dial that may only verify found nothing to verify
+// the VM's key against: no pin yet, or a pin the guest's console shows is
+// from an earlier boot. Pins are made only by a dial with Options.Pin, which
+// sysvm makes under the VM's lock right after it started the VM; the
+// caller goes through that step and dials again. Nothing was sent to the
+// other side: the key is checked before authentication.
+type NoPinError struct {
+	VM string
+	// Stale means a pin exists, but the console shows a newer key.
+	Stale bool
+	// msg is the message of an error rebuilt on this side of the broker.
+	msg string
+}
+
+func (e *NoPinError) Error() string {
+	switch {
+	case e.msg != "":
+		return e.msg
+	case e.Stale:
+		return fmt.Sprintf("the host key of VM %s changed with its last boot; sysvm pins the new one only while it holds the VM's lock", e.VM)
+	}
+	return fmt.Sprintf("no host key is pinned for VM %s; sysvm pins one only while it holds the VM's lock, after starting it", e.VM)
 }
 
 // HostKeyChangedError means the VM presented a key other than the pinned one.
@@ -50,6 +76,11 @@ type Options struct {
 	// key among them is accepted (and pinned). It is called only when the
 	// pin does not match. Nil, or no fingerprints: pins alone decide.
 	Fingerprints func() (map[string]bool, error)
+	// Pin lets this dial record the key (the first one, or a new one the
+	// console vouches for). Only the step that starts the VM, under its
+	// lock, sets it; every other dial only verifies and fails with a
+	// *NoPinError where it would have pinned.
+	Pin bool
 	// Timeout bounds the TCP connect and the handshake (default 10s).
 	Timeout time.Duration
 	// KeepAlive is the interval between keepalives (default 3s); after
@@ -102,7 +133,7 @@ func Dial(ctx context.Context, cfg *Config, o Options) (*Client, error) {
 	cc := &ssh.ClientConfig{
 		User:            cfg.User,
 		Auth:            auths,
-		HostKeyCallback: pinning(o.VM, o.HostKeys, o.Fingerprints),
+		HostKeyCallback: pinning(o.VM, o.HostKeys, o.Fingerprints, o.Pin),
 		Timeout:         o.Timeout,
 	}
 	if len(cfg.Ciphers) > 0 {
@@ -220,13 +251,14 @@ type UnreachableError struct {
 func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.Addr, e.Err) }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-// pinning accepts the pinned key of vm. Any other key, or the first one,
-// is accepted and pinned only if the guest printed its fingerprint on its
-// console in the current boot (as printed tells); when the console shows
-// no fingerprints (an image that prints none), the first key is pinned on
-// trust and a changed one refused. printed is called only when the pin
-// does not match, so the warm path costs nothing more.
-func pinning(vm string, keys HostKeys, printed func() (map[string]bool, error)) ssh.HostKeyCallback {
+// pinning accepts the pinned key of vm. Another key, or the first one, is
+// pinned only by a dial that may pin (see Options.Pin), and only if the
+// guest printed its fingerprint on its console in the current boot; when
+// the console shows no fingerprints (an image that prints none), the first
+// key is pinned on trust and a changed one refused. A dial that may not pin
+// fails with *NoPinError where it would have. The console log is read only
+// when the pin does not match, so the warm path costs nothing more.
+func pinning(vm string, keys HostKeys, printed func() (map[string]bool, error), mayPin bool) ssh.HostKeyCallback {
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
 		if keys == nil {
 			return nil
@@ -256,15 +288,21 @@ func pinning(vm string, keys HostKeys, printed func() (map[string]bool, error)) 
 				return err
 			}
 			if len(fps) > 0 {
-				if !fps[gotFP] {
+				switch {
+				case !fps[gotFP]:
 					return &HostKeyChangedError{VM: vm, WantFP: wantFP, GotFP: gotFP, Console: true}
+				case !mayPin:
+					return &NoPinError{VM: vm, Stale: ok}
 				}
-				return keys.PinHostKey(vm, got)
+				return keys.PinHostKey(vm, got, false)
 			}
 		}
-		if !ok {
-			return keys.PinHostKey(vm, got)
+		switch {
+		case ok:
+			return &HostKeyChangedError{VM: vm, WantFP: wantFP, GotFP: gotFP}
+		case !mayPin:
+			return &NoPinError{VM: vm}
 		}
-		return &HostKeyChangedError{VM: vm, WantFP: wantFP, GotFP: gotFP}
+		return keys.PinHostKey(vm, got, true)
 	}
 }

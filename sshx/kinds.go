@@ -19,6 +19,7 @@ const (
 	KindConfig        Kind = "config"         // *ConfigError
 	KindConfigMissing Kind = "config-missing" // *ConfigError for a file that does not exist
 	KindKey           Kind = "key"            // *KeyError
+	KindNoPin         Kind = "no-pin"         // *NoPinError
 )
 
 // KindOf returns the kind of err, looking through wrapping.
@@ -33,6 +34,8 @@ func KindOf(err error) Kind {
 		return KindUnreachable
 	case errors.As(err, new(*KeyError)):
 		return KindKey
+	case errors.As(err, new(*NoPinError)):
+		return KindNoPin
 	case errors.As(err, &ce):
 		if errors.Is(err, os.ErrNotExist) {
 			return KindConfigMissing
@@ -59,6 +62,8 @@ func Rebuild(k Kind, msg string, hk *HostKeyChangedError) error {
 		return &ConfigError{Path: "ssh.config", Err: fmt.Errorf("%v: %w", err, os.ErrNotExist)}
 	case KindKey:
 		return &KeyError{Path: "the VM's SSH key", Err: err}
+	case KindNoPin:
+		return &NoPinError{msg: msg}
 	}
 	return err
 }

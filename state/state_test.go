@@ -136,9 +136,13 @@ func TestHostKeys(t *testing.T) {
 	if _, ok, err := d.HostKey("v"); ok || err != nil {
 		t.Fatalf("fresh: ok=%v err=%v", ok, err)
 	}
-	d.PinHostKey("v", "ssh-ed25519 AAAA\n")
-	if k, ok, _ := d.HostKey("v"); !ok || k != "ssh-ed25519 AAAA" {
+	d.PinHostKey("v", "ssh-ed25519 AAAA\n", false)
+	if k, ok, _ := d.HostKey("v"); !ok || k != "ssh-ed25519 AAAA" || d.PinnedOnFirstUse("v") {
 		t.Errorf("pinned %q %v", k, ok)
+	}
+	d.PinHostKey("v", "ssh-ed25519 BBBB", true)
+	if k, ok, _ := d.HostKey("v"); !ok || k != "ssh-ed25519 BBBB" || !d.PinnedOnFirstUse("v") {
+		t.Errorf("pinned on first use: %q %v %v", k, ok, d.PinnedOnFirstUse("v"))
 	}
 	d.UnpinHostKey("v")
 	if _, ok, _ := d.HostKey("v"); ok {

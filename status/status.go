@@ -48,7 +48,7 @@ type Status struct {
 	Zellij *release.Zellij `json:"zellij,omitempty"`
 	// HostKeys says how the VM's SSH host key is checked: "console" (against
 	// the fingerprints its console printed at boot) or "first-use" (the
-	// image prints none: trusted on first use after each start by sysvm).
+	// key pinned was trusted on first use: the image printed none).
 	HostKeys string `json:"hostKeys,omitempty"`
 	// Broker is the broker process's connection to the VM, if it has one.
 	Broker *broker.VMStatus `json:"broker,omitempty"`
@@ -91,7 +91,7 @@ func (r *Reader) Read(ctx context.Context, p *project.Project, s limaconfig.Sett
 		if inst.Status == lima.StatusRunning {
 			st.SSHConfig = inst.SSHConfigFile
 			st.HostKeys = "first-use"
-			if r.VM.HostKeysFromConsole(p.VM) {
+			if r.VM.HostKeysFromConsole(p.VM) && !r.VM.State.PinnedOnFirstUse(p.VM) {
 				st.HostKeys = "console"
 			}
 			st.Zellij, st.SessionState = r.sessionState(ctx, p, inst)

@@ -50,7 +50,7 @@ func (st Status) WriteText(w io.Writer) error {
 	case "console":
 		line("host key", "checked against the fingerprints on the VM's console")
 	case "first-use":
-		line("host key", "trusted on first use: the image prints no fingerprints on its console")
+		line("host key", "trusted on first use: the VM printed no fingerprints on its console to check it against")
 	}
 	if st.Lima != "" {
 		line("lima", "%s", st.Lima)

@@ -24,7 +24,7 @@ ssh        127.0.0.1:60022
 config     /p/x/.lima/config.yaml (edited: differs from ` + "`sysvm config`" + `; sysvm uses your file)
 changed    cpus 2 → 4 (apply: sysvm up --recreate)
 session    x (running)
-host key   trusted on first use: the image prints no fingerprints on its console
+host key   trusted on first use: the VM printed no fingerprints on its console to check it against
 idle stop  after 30m0s, but this run is kept (sysvm up --keep)
 `
 	if got := b.String(); got != want {

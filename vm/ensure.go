@@ -137,6 +137,10 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 			fmt.Sprintf("limactl list %s", p.VM), fmt.Sprintf("see %s", log))
 	}
 	ph.mark("inspect-after")
+	if err := m.ensurePin(ctx, inst, started); err != nil {
+		return nil, err
+	}
+	ph.mark("pin")
 	if started {
 		if err := m.markStarted(inst); err != nil {
 			return nil, err

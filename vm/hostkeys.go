@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sysvm/sysvm/lima"
+	"golang.org/x/crypto/ssh"
 )
 
 // Host keys: a guest that prints its host key fingerprints on its serial
@@ -80,4 +81,31 @@ func (m *Manager) awaitHostKeys(ctx context.Context, vm string, wait time.Durati
 	if ctx.Err() == nil && !m.printsHostKeys(vm) {
 		m.sayFirstUse(vm, "printed none")
 	}
+}
+
+// ensurePin is the one place pins are made (see sshx.Options.Pin): under
+// the VM's lock, after sysvm started the VM, or when the running VM has no
+// pin or a pin its console shows is from an earlier boot, it has
+// PinHostKey dial the VM with pinning allowed. Every other dial only
+// verifies.
+func (m *Manager) ensurePin(ctx context.Context, inst *lima.Instance, started bool) error {
+	if m.PinHostKey == nil || !started && m.pinCurrent(inst) {
+		return nil
+	}
+	return m.PinHostKey(ctx, inst)
+}
+
+// pinCurrent reports whether the VM has a pin that its console, when it
+// shows fingerprints, does not contradict.
+func (m *Manager) pinCurrent(inst *lima.Instance) bool {
+	key, ok, err := m.State.HostKey(inst.Name)
+	if err != nil || !ok {
+		return false
+	}
+	fps, err := inst.ConsoleFingerprints()
+	if err != nil || len(fps) == 0 {
+		return true
+	}
+	pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(key))
+	return err == nil && fps[ssh.FingerprintSHA256(pk)]
 }

@@ -36,6 +36,10 @@ type Manager struct {
 	// StartTimeout bounds one `limactl start` (0: DefaultStartTimeout);
 	// sysvm kills limactl a little after.
 	StartTimeout time.Duration
+	// PinHostKey dials the running VM inst with host-key pinning allowed
+	// and hangs up; Ensure calls it under the VM's lock (see ensurePin).
+	// Nil: Ensure makes no pins.
+	PinHostKey func(ctx context.Context, inst *lima.Instance) error
 	// Keep marks the VM's run as one idle stop must leave alone
 	// (`sysvm up --keep`); it holds until the VM next stops.
 	Keep bool

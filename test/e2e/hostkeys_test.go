@@ -10,7 +10,8 @@ import (
 // pin returns the host key sysvm pinned for vm; "" when none.
 func (e *env) pin(vm string) string {
 	b, _ := os.ReadFile(filepath.Join(e.StateHome, "sysvm", "hostkeys", vm))
-	return strings.TrimSpace(string(b))
+	key, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return key
 }
 
 // hostKey returns the public key the fake guest's sshd presents.
