@@ -3,7 +3,7 @@
 # installs QEMU and friends, builds Lima v1.2.2 and a small Debian guest
 # image (both cached under $SYSVM_CACHE, default /var/cache/sysvm), builds
 # sysvm, makes a demo project and attaches your terminal to its VM's
-# Zellij session. Detach with Ctrl-b d. The guest image has no Zellij:
+# Zellij session. Detach with Ctrl-o d. The guest image has no Zellij:
 # sysvm installs it on first attach, as for any user, from a loopback
 # mirror that serves the lab's Zellij stand-in (built on tmux: real Zellij
 # cannot be downloaded here) as the pinned release.
@@ -63,7 +63,7 @@ if [[ ! -e $demo/sysvm.yaml ]]; then
 	$sudo chown "$run_user" "$demo/sysvm.yaml"
 fi
 
-say "attaching (the first boot shows its progress; detach with Ctrl-b d)"
+say "attaching (the first boot shows its progress; detach with Ctrl-o d)"
 qemu="qemu-system-x86_64 -machine q35,vmport=off -accel tcg,thread=multi,tb-size=512"
 if [[ -r /dev/kvm && -w /dev/kvm ]] && grep -qE 'vmx|svm' /proc/cpuinfo; then qemu=""; fi
 env_args=(PATH="$bindir:$prefix/bin:/usr/local/bin:/usr/bin:/bin" HOME="$run_home" USER="$run_user"

@@ -76,10 +76,10 @@ func answer(t testing.TB, tm *term.Term, cmd, want string, timeout time.Duration
 	}
 }
 
-// detach presses the stand-in's detach key and returns sysvm's exit code.
+// detach presses Zellij 0.45's detach key, Ctrl-o d, and returns sysvm's exit code.
 func detach(t testing.TB, tm *term.Term) int {
 	t.Helper()
-	tm.Write("\x02d")
+	tm.Write("\x0fd")
 	return tm.ExitCode(20 * time.Second)
 }
 

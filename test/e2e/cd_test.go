@@ -110,10 +110,10 @@ func (d *tmuxDriver) clear(name string) {
 	d.run("clear-history", "-t", "drv:"+name)
 }
 
-// detach presses the stand-in's detach key and waits for the host prompt.
+// detach presses Zellij's detach key, Ctrl-o d, and waits for the host prompt.
 func (d *tmuxDriver) detach(name string) {
 	d.t.Helper()
-	d.run("send-keys", "-t", "drv:"+name, "C-b", "d")
+	d.run("send-keys", "-t", "drv:"+name, "C-o", "d")
 	d.waitFor(name, `Session detached`, 20*time.Second)
 	d.waitFor(name, `host\$ $`, 10*time.Second)
 }

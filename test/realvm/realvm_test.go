@@ -241,9 +241,9 @@ func tail(s string) string {
 	return s
 }
 
-// detach leaves the session with the stand-in's detach key (tmux's C-b d).
+// detach leaves the session with Zellij's detach key, Ctrl-o d.
 func detach(t *testing.T, tm *term.Term) int {
-	tm.Write("\x02d")
+	tm.Write("\x0fd")
 	return tm.ExitCode(30 * time.Second)
 }
 

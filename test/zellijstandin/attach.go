@@ -10,13 +10,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/term"
 )
 
-const attachUsage = "zellij attach [OPTIONS] [SESSION_NAME] [SUBCOMMAND]"
+const attachUsage = "zellij attach [OPTIONS] [SESSION_NAME] [COMMAND]"
 
 // attachOpts are the flags of `zellij attach`.
 type attachOpts struct {
@@ -48,13 +49,13 @@ func parseAttach(args []string) (attachOpts, int) {
 			if a == "--index" {
 				n, err := strconv.Atoi(args[i])
 				if err != nil || n < 0 {
-					fmt.Fprintf(os.Stderr, "error: Invalid value %q for '--index <INDEX>': invalid digit found in string\n\nFor more information try --help\n", args[i])
+					fmt.Fprintf(os.Stderr, "error: invalid value '%s' for '--index <INDEX>': invalid digit found in string\n\nFor more information, try '--help'.\n", args[i])
 					return o, 2
 				}
 				o.index = n
 			}
 		case "-h", "--help":
-			fmt.Printf("USAGE:\n    %s\n", attachUsage)
+			fmt.Printf("Usage: %s\n", attachUsage)
 			return o, 0
 		case "options":
 			code := parseOptions(args[i+1:], o.options)
@@ -325,7 +326,7 @@ func zellijSocketDir() string {
 // paneEnv is the environment of pane n: the creating client's environment
 // plus Zellij's variables.
 func paneEnv(name string, n int) []string {
-	skip := map[string]bool{"TERM": true, "TMUX": true, "TMUX_PANE": true, "ZELLIJ": true,
+	skip := map[string]bool{"TMUX": true, "TMUX_PANE": true, "ZELLIJ": true,
 		"ZELLIJ_SESSION_NAME": true, "ZELLIJ_PANE_ID": true, "COLUMNS": true, "LINES": true}
 	var args []string
 	for _, kv := range os.Environ() {
@@ -338,8 +339,27 @@ func paneEnv(name string, n int) []string {
 	return append(args, "-e", "ZELLIJ=0", "-e", "ZELLIJ_SESSION_NAME="+name, "-e", "ZELLIJ_PANE_ID="+strconv.Itoa(n))
 }
 
-// windowCommand is the argv for a tab's pane (nil: tmux's default shell).
+// windowCommand is the argv for a tab's pane (nil: tmux's default shell)
+// with the creating client's TERM: Zellij never sets TERM, so its panes
+// inherit the client's (no TERM is set anywhere in zellij-server/src at
+// v0.45.0), where tmux would put its own default-terminal.
 func windowCommand(t tabSpec, shell string, held bool) []string {
+	argv := paneArgv(t, shell, held)
+	term := os.Getenv("TERM")
+	if term == "" {
+		return argv
+	}
+	if argv == nil {
+		if shell = os.Getenv("SHELL"); shell == "" {
+			shell = "/bin/sh"
+		}
+		argv = []string{shell, "-l"}
+	}
+	return append([]string{"env", "TERM=" + term}, argv...)
+}
+
+// paneArgv is the argv for a tab's pane (nil: tmux's default shell).
+func paneArgv(t tabSpec, shell string, held bool) []string {
 	if t.Command == nil {
 		if shell != "" {
 			return []string{shell}
@@ -374,6 +394,7 @@ func startSession(name string, spec *layoutSpec, shell string, held bool, width,
 		}
 	}
 	args = append(args, ";", "select-window", "-t", "="+tn+":"+strconv.Itoa(focus))
+	args = append(args, keyBindings()...)
 	_, err := tmuxOutput(args...)
 	return err
 }
@@ -472,7 +493,10 @@ func attachClient(name string) int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
+	var killed atomic.Bool
+	modesOn()
 	if err := cmd.Start(); err != nil {
+		modesOff()
 		fmt.Fprintf(os.Stderr, "Error occurred: %v\n", err)
 		return 1
 	}
@@ -484,6 +508,7 @@ func attachClient(name string) int {
 				// SIGINT/SIGQUIT come from the terminal and already reach
 				// the client; forward the others (on_force_close: detach).
 				if s == syscall.SIGTERM || s == syscall.SIGHUP {
+					killed.Store(true)
 					_ = cmd.Process.Signal(s)
 				}
 			case <-done:
@@ -493,6 +518,11 @@ func attachClient(name string) int {
 	}()
 	_ = cmd.Wait()
 	close(done)
+	if killed.Load() {
+		// The terminal went with the client: nothing reaches the host.
+		return 0
+	}
+	modesOff()
 	if sessionAlive(name) {
 		fmt.Println("Session detached")
 	} else {

@@ -30,7 +30,7 @@ func cmdListSessions(args []string) int {
 		case "-r", "--reverse":
 			reverse = true
 		case "-h", "--help":
-			fmt.Printf("USAGE:\n    %s\n", usage)
+			fmt.Printf("Usage: %s\n", usage)
 			return 0
 		default:
 			if strings.HasPrefix(a, "-") && len(a) > 2 && a[1] != '-' {

@@ -1,7 +1,8 @@
 // Command zellijstandin is the test lab's stand-in for the `zellij` CLI
-// (it claims to be Zellij 0.44.3), built on tmux. It is installed as
+// (it claims to be Zellij 0.45.0), built on tmux. It is installed as
 // `zellij` in the fake Lima guest's PATH. It follows Zellij's source at
-// v0.44.3; the files below are paths in that tree.
+// v0.45.0; the files below are paths in that tree, and contract_test.go
+// lists each behaviour with its source.
 //
 // Every session is a tmux session on a private server:
 // `tmux -S $ZELLIJ_STANDIN_DIR/tmux.sock` (default directory
@@ -10,7 +11,7 @@
 // ('.', ':', '%', spaces, non-ASCII, ...) are written as %XX.
 //
 // Implemented:
-//   - `--version` → "zellij 0.44.3".
+//   - `--version` → "zellij 0.45.0".
 //   - `[--layout L] attach [-c|--create] [-b|--create-background]
 //     [-f|--force-run-commands] [--index N] [NAME] [options --default-layout
 //     L --default-cwd D --default-shell S --session-serialization B ...]`:
@@ -29,6 +30,13 @@
 //     stand-in prints "Session detached" (session still alive) or
 //     "Bye from Zellij!" (session gone) and exits 0
 //     (zellij-client/src/os_input_output.rs, zellij-client/src/lib.rs).
+//   - Host terminal modes (modes.go): the kitty keyboard protocol, host
+//     theme notifications and focus reporting on at attach, off before the
+//     goodbye line of a clean exit, nothing for a client killed with its
+//     terminal (zellij-client/src/lib.rs:54-67, :970-981, :1177, :1758-1772).
+//   - Ctrl-o d detaches, as 0.45's default key bindings do
+//     (zellij-utils/assets/config/default.kdl:123-126, :227); tmux's
+//     Ctrl-b d (Zellij's tmux mode, default.kdl:173-192) works too.
 //   - Layouts (zellij-utils/src/input/layout.rs): `layout { cwd "..." tab name="x" cwd="y" focus=true
 //     { pane command="c" { args ... } } }` → one tmux window per tab (cwd
 //     composed like Zellij), the first command pane of a tab as the window's
@@ -42,8 +50,9 @@
 //     (unless `options --session-serialization false`), so a killed or exited
 //     session is listed as EXITED and `attach -c` resurrects it.
 //   - Panes get ZELLIJ=0, ZELLIJ_SESSION_NAME=NAME, ZELLIJ_PANE_ID=<n>
-//     (0-based per session) plus the creating client's environment (minus
-//     TERM, which tmux owns, and TMUX*) (zellij-utils/src/envs.rs).
+//     (0-based per session) plus the creating client's environment,
+//     TERM included (Zellij never sets TERM), minus TMUX*
+//     (zellij-utils/src/envs.rs).
 //   - `list-sessions`/`ls` [-n] [-s] [-r]: exact line format incl. the
 //     trailing space, (current), (EXITED - attach to resurrect), humantime
 //     ages, oldest first, the ANSI form without -n, and
@@ -54,14 +63,13 @@
 //     (src/commands.rs).
 //   - `zellij -s NAME [-n L]` creates a new session (fails if
 //     NAME exists); plain `zellij` creates a randomly named one (src/main.rs).
-//   - Unknown arguments: clap-3-style error on stderr, exit 2.
+//   - Unknown arguments: clap 4's error on stderr, exit 2 (Cargo.lock:570-571).
 //
 // Not implemented: pane splits, floating panes, plugins, swap layouts,
 // `zellij action/run/edit/setup/pipe/web`, config files (config.kdl is never
 // read or written), remote attach, the first-run wizard, the 0.40+ no-TTY
 // panic (the 0.39 error is emitted instead), the "Did you mean" hints,
-// Zellij's own key bindings (detach with tmux's `C-b d` or `tmux
-// detach-client`), and TERM inheritance (tmux sets TERM in panes). tmux's
+// and Zellij's key bindings other than Ctrl-o d. tmux's
 // status line stays on, so a pane is one row shorter than the terminal
 // (real Zellij panes are smaller still: tab bar, status bar, frames); tmux
 // prints its own "[detached ...]"/"[exited]" line before the Zellij exit
@@ -74,7 +82,7 @@ import (
 	"strings"
 )
 
-const zellijVersion = "0.44.3"
+const zellijVersion = "0.45.0"
 
 // topOpts are the top-level `zellij` options.
 type topOpts struct {
@@ -89,24 +97,26 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// clapError prints a clap-3-style usage error and returns exit code 2.
+// clapError prints clap 4's error for an unexpected argument (Zellij 0.45
+// parses its command line with clap 4.6.4, Cargo.lock@v0.45.0:570-571) and
+// returns clap's exit code 2.
 func clapError(arg, usage string) int {
-	fmt.Fprintf(os.Stderr, "error: Found argument '%s' which wasn't expected, or isn't valid in this context\n\n", arg)
+	fmt.Fprintf(os.Stderr, "error: unexpected argument '%s' found\n\n", arg)
 	if strings.HasPrefix(arg, "-") {
-		fmt.Fprintf(os.Stderr, "\tIf you tried to supply `%s` as a value rather than a flag, use `-- %s`\n\n", arg, arg)
+		fmt.Fprintf(os.Stderr, "  tip: to pass '%s' as a value, use '-- %s'\n\n", arg, arg)
 	}
-	fmt.Fprintf(os.Stderr, "USAGE:\n    %s\n\nFor more information try --help\n", usage)
+	fmt.Fprintf(os.Stderr, "Usage: %s\n\nFor more information, try '--help'.\n", usage)
 	return 2
 }
 
-// missingValue prints clap's error for an option without its value.
+// missingValue prints clap 4's error for an option without its value.
 func missingValue(flag, usage string) int {
-	fmt.Fprintf(os.Stderr, "error: The argument '%s' requires a value but none was supplied\n\n", flag)
-	fmt.Fprintf(os.Stderr, "USAGE:\n    %s\n\nFor more information try --help\n", usage)
+	fmt.Fprintf(os.Stderr, "error: a value is required for '%s <%s>' but none was supplied\n\n", flag, strings.ToUpper(strings.TrimLeft(flag, "-")))
+	fmt.Fprintf(os.Stderr, "Usage: %s\n\nFor more information, try '--help'.\n", usage)
 	return 2
 }
 
-const topUsage = "zellij [OPTIONS] [SUBCOMMAND]"
+const topUsage = "zellij [OPTIONS] [COMMAND]"
 
 func run(args []string) int {
 	var top topOpts
@@ -180,16 +190,16 @@ func subcommand(top topOpts, name string, rest []string) int {
 		fmt.Fprintf(os.Stderr, "zellij stand-in: `zellij %s` is not emulated\n", name)
 		return 2
 	default:
-		return clapError(name, topUsage)
+		fmt.Fprintf(os.Stderr, "error: unrecognized subcommand '%s'\n\nUsage: %s\n\nFor more information, try '--help'.\n", name, topUsage)
+		return 2
 	}
 }
 
 const helpText = `zellij ` + zellijVersion + ` (test stand-in built on tmux)
 
-USAGE:
-    zellij [OPTIONS] [SUBCOMMAND]
+Usage: zellij [OPTIONS] [COMMAND]
 
-SUBCOMMANDS:
+Commands:
     attach, a                 Attach to a session
     delete-all-sessions, da   Delete all resurrectable sessions
     delete-session, d         Delete a specific resurrectable session

@@ -70,15 +70,18 @@ func sessionName(t string) string {
 
 // tmuxEnv is the environment for tmux client commands: TMUX is removed so
 // that commands run from inside a pane talk to our server, not "nested".
+// TERM is xterm-256color: Zellij draws without terminfo, so a client TERM
+// the guest has no entry for must not stop the stand-in's tmux client
+// (panes still get the client's own TERM, see paneEnv).
 func tmuxEnv() []string {
 	var out []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "TMUX=") || strings.HasPrefix(kv, "TMUX_PANE=") {
+		if strings.HasPrefix(kv, "TMUX=") || strings.HasPrefix(kv, "TMUX_PANE=") || strings.HasPrefix(kv, "TERM=") {
 			continue
 		}
 		out = append(out, kv)
 	}
-	return out
+	return append(out, "TERM=xterm-256color")
 }
 
 // tmux returns a command talking to the stand-in's private tmux server.

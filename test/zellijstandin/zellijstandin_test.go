@@ -194,16 +194,16 @@ func TestNoSessionsAndUsageErrors(t *testing.T) {
 		wantStdout string
 		wantStderr string // exact; "~" prefix means "starts with"
 	}{
-		{"version", []string{"--version"}, 0, "zellij 0.44.3\n", ""},
+		{"version", []string{"--version"}, 0, "zellij 0.45.0\n", ""},
 		{"ls none", []string{"ls"}, 1, "", "No active zellij sessions found.\n"},
 		{"ls -n none", []string{"list-sessions", "-n"}, 1, "", "No active zellij sessions found.\n"},
 		{"attach without tty", []string{"attach", "--create", "x"}, 1, "", "failed to open terminal:\nENOTTY: Not a typewriter\n"},
 		{"attach missing layout", []string{"--layout", "/nonexistent/L.kdl", "attach", "-b", "x"}, 1, "",
 			"IoError: No such file or directory (os error 2), File: /nonexistent/L.kdl\n"},
 		{"layout after attach", []string{"attach", "--create", "x", "--layout", "L.kdl"}, 2, "",
-			"~error: Found argument '--layout' which wasn't expected, or isn't valid in this context\n"},
-		{"unknown ls flag", []string{"ls", "--bogus"}, 2, "", "~error: Found argument '--bogus' which wasn't expected"},
-		{"unknown subcommand", []string{"frob"}, 2, "", "~error: Found argument 'frob' which wasn't expected"},
+			"~error: unexpected argument '--layout' found\n"},
+		{"unknown ls flag", []string{"ls", "--bogus"}, 2, "", "~error: unexpected argument '--bogus' found"},
+		{"unknown subcommand", []string{"frob"}, 2, "", "~error: unrecognized subcommand 'frob'"},
 		{"kill missing", []string{"kill-session", "nope"}, 1, "No session named \"nope\" found.\n", ""},
 		{"kill no name", []string{"kill-session"}, 1, "Please specify the session name to kill.\n", ""},
 		{"kill-all none", []string{"kill-all-sessions", "--yes"}, 1, "", "No active zellij sessions found.\n"},
