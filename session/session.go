@@ -32,6 +32,7 @@ import (
 	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/sshx"
+	"github.com/sysvm/sysvm/ui"
 	"github.com/sysvm/sysvm/vm"
 	"github.com/sysvm/sysvm/zellij"
 	"github.com/sysvm/sysvm/zellij/release"
@@ -119,6 +120,9 @@ func (m *Manager) Attach(ctx context.Context, p *project.Project, s limaconfig.S
 	if err != nil {
 		return -1, err
 	}
+	// Zellij's output is watched for the keyboard levels it pushes, which
+	// a lost link leaves pushed on the host.
+	modes := ui.WatchModes(t.Out)
 	if o.Reconnect <= 0 {
 		o.Reconnect = DefaultReconnect
 	}
@@ -135,20 +139,22 @@ func (m *Manager) Attach(ctx context.Context, p *project.Project, s limaconfig.S
 		if n > 0 {
 			t.Discard()
 		}
-		code, err := m.attachOnce(ctx, l, p, kdl, t, o, n == 0)
+		code, err := m.attachOnce(ctx, l, p, kdl, t, modes, o, n == 0)
 		var ns *sshx.NotStartedError
 		return code, err != nil && !errors.As(err, &ns), err
 	}
 	onLost := func(n int) {
-		// Zellij may have left the alternate screen, mouse reporting and
-		// bracketed paste on: turn them off before writing to the host.
-		t.UI.ResetScreen()
+		// Zellij 0.45 leaves the alternate screen, mouse reporting,
+		// bracketed paste, focus reporting, theme notifications and the
+		// kitty keyboard levels it pushed on: turn them off before writing
+		// to the host (else Ctrl-C arrives as ESC[99;5u).
+		t.UI.ResetScreen(modes)
 		t.UI.Tell("connection to %s lost; reconnecting (attempt %d)…", p.VM, n)
 	}
 	return reconnect(ctx, p.VM, o.Reconnect, attempt, onLost)
 }
 
-func (m *Manager) attachOnce(ctx context.Context, c link, p *project.Project, kdl []byte, t *sshx.Terminal, o AttachOptions, first bool) (int, error) {
+func (m *Manager) attachOnce(ctx context.Context, c link, p *project.Project, kdl []byte, t *sshx.Terminal, stdout io.Writer, o AttachOptions, first bool) (int, error) {
 	z, err := release.Ensure(ctx, runner{c}, m.zellijCache(p), zellijOptions(p))
 	var lost *sshx.LostError
 	switch {
@@ -180,7 +186,7 @@ func (m *Manager) attachOnce(ctx context.Context, c link, p *project.Project, kd
 	if err != nil {
 		return -1, &sshx.NotStartedError{Err: err}
 	}
-	return t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: true, Term: o.Term, ForwardAgent: c.ForwardAgent(), AuthSock: os.Getenv("SSH_AUTH_SOCK")})
+	return t.Run(ctx, ch, sshx.Session{Command: cmd.Line(), PTY: true, Term: o.Term, ForwardAgent: c.ForwardAgent(), AuthSock: os.Getenv("SSH_AUTH_SOCK"), Stdout: stdout})
 }
 
 // Sessions lists the Zellij sessions in the project's VM, which must run.

@@ -105,6 +105,8 @@ type Session struct {
 	ForwardAgent bool
 	// AuthSock is the local agent's socket ($SSH_AUTH_SOCK).
 	AuthSock string
+	// Stdout receives the command's output; nil is the Terminal's Out.
+	Stdout io.Writer
 }
 
 // PTY is a pseudo-terminal request.
@@ -150,7 +152,11 @@ func (t *Terminal) Run(ctx context.Context, ch Channel, s Session) (int, error) 
 			t.UI.Warn("the VM forwards the SSH agent, but SSH_AUTH_SOCK is not set")
 		}
 	}
-	stdin, err := ch.Start(s.Command, pty, sock, t.Out, t.UI.ErrOut)
+	var out io.Writer = t.Out
+	if s.Stdout != nil {
+		out = s.Stdout
+	}
+	stdin, err := ch.Start(s.Command, pty, sock, out, t.UI.ErrOut)
 	if err != nil {
 		return -1, &NotStartedError{Err: err}
 	}

@@ -166,13 +166,3 @@ func (u *UI) Confirm(question string) bool {
 	}
 	return true
 }
-
-// ResetScreen turns off what a full-screen program may have left on in a
-// terminal on stdout (the alternate screen, a hidden cursor, mouse
-// reporting, bracketed paste) and starts a new line, so that what sysvm
-// says next reads on the host's screen.
-func (u *UI) ResetScreen() {
-	if u != nil && u.OutTTY && u.Out != nil {
-		fmt.Fprint(u.Out, "\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\r\n")
-	}
-}

@@ -91,7 +91,7 @@ func TestResetScreenOnlyOnATerminal(t *testing.T) {
 	for _, tty := range []bool{false, true} {
 		u, out, _ := testUI("")
 		u.OutTTY = tty
-		u.ResetScreen()
+		u.ResetScreen(nil)
 		if got := strings.HasPrefix(out.String(), "\x1b[?1049l") && strings.HasSuffix(out.String(), "\r\n"); got != tty {
 			t.Errorf("tty=%v: wrote %q", tty, out)
 		}
