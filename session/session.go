@@ -123,6 +123,7 @@ func (m *Manager) Attach(ctx context.Context, p *project.Project, s limaconfig.S
 	// Zellij's output is watched for the keyboard levels it pushes, which
 	// a lost link leaves pushed on the host.
 	modes := ui.WatchModes(t.Out)
+	termChecked := false
 	if o.Reconnect <= 0 {
 		o.Reconnect = DefaultReconnect
 	}
@@ -138,6 +139,12 @@ func (m *Manager) Attach(ctx context.Context, p *project.Project, s limaconfig.S
 		defer l.Close()
 		if n > 0 {
 			t.Discard()
+		}
+		if !termChecked {
+			if o.Term, err = guestTerm(ctx, l, t, o.Term); err != nil {
+				return -1, false, &sshx.NotStartedError{Err: err}
+			}
+			termChecked = true
 		}
 		code, err := m.attachOnce(ctx, l, p, kdl, t, modes, o, n == 0)
 		var ns *sshx.NotStartedError

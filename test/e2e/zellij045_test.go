@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,4 +60,44 @@ func TestZellijModesResetAfterLostLink(t *testing.T) {
 	if left := modesLeftOn(tm.Output()); left != "" {
 		t.Errorf("left on after the detach: %s", left)
 	}
+}
+
+// hostTerminfo compiles an entry for name into a directory of its own, for
+// the host side only (TERMINFO reaches sysvm, not the VM).
+func hostTerminfo(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.WriteFile(src, []byte(name+"|host-only entry for the test,\n\tuse=xterm-256color,\n"), 0o644)
+	if out, err := exec.Command("tic", "-x", "-o", dir, src).CombinedOutput(); err != nil {
+		t.Fatalf("tic: %v: %s", err, out)
+	}
+	return dir
+}
+
+// Zellij's panes inherit the host's TERM: a guest without its terminfo
+// entry gets the host's; without one on the host either, xterm-256color
+// with one note.
+func TestZellijTermFromHost(t *testing.T) {
+	e := newEnv(t)
+	dir := e.layoutProject("kitty")
+	e.ok(dir, "up")
+	if r := e.SSH("kitty-dev", "infocmp xterm-kitty"); r.ExitCode == 0 {
+		t.Fatalf("the guest already has xterm-kitty; the test needs one without it")
+	}
+	tm := e.attach(dir, []string{"TERM=xterm-kitty", "TERMINFO=" + hostTerminfo(t, "xterm-kitty")})
+	answer(t, tm, `infocmp >/dev/null && echo "ti-ok-$TERM"`, "ti-ok-xterm-kitty", 10*time.Second)
+	answer(t, tm, `echo "cols-$(tput cols)"`, "cols-120", 10*time.Second)
+	if strings.Contains(tm.Output(), "no terminfo entry") {
+		t.Errorf("a note although the entry was brought:\n%s", tm.Output())
+	}
+	detach(t, tm)
+
+	// (A new session: a running one keeps the TERM it was created with.)
+	tm = e.attach(e.layoutProject("plain"), []string{"TERM=sysvm-no-such-term"})
+	answer(t, tm, `infocmp >/dev/null && echo "ti-ok-$TERM"`, "ti-ok-xterm-256color", 10*time.Second)
+	if n := strings.Count(tm.Output(), "no terminfo entry for TERM=sysvm-no-such-term"); n != 1 {
+		t.Errorf("%d notes about the missing entry, want 1:\n%s", n, tm.Output())
+	}
+	detach(t, tm)
 }
