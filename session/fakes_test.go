@@ -79,7 +79,7 @@ func (ch *fakeChannel) Start(cmd string, _ *sshx.PTY, _ string, stdout, _ io.Wri
 		return nil, &sshx.LostError{Err: errors.New("read: connection reset by peer")}
 	case strings.Contains(cmd, "uname -m"):
 		fmt.Fprint(stdout, probeOut)
-	case strings.Contains(cmd, "list-sessions"):
+	case strings.Contains(cmd, "list-sessions") && !strings.Contains(cmd, "--create"):
 		fmt.Fprint(stdout, g.list)
 	case strings.Contains(cmd, "delete-session"):
 	case strings.Contains(cmd, "--create"), !strings.Contains(cmd, "layouts"):

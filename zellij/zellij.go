@@ -19,6 +19,45 @@ func AttachArgv(bin, layout, session string) []string {
 	return []string{bin, "--layout", layout, "attach", "--create", session}
 }
 
+// attachScript runs the attach command after its two arguments (the zellij
+// at $1 and the session name $2) with these changes:
+//   - one first attach per session at a time: under a lock in the guest, a
+//     session not yet running is created by one attach while any other
+//     waits until it runs (two servers started at once by Zellij 0.45
+//     orphan the first: the second unlinks its socket);
+//   - the layout only when creating: a running or resurrectable session is
+//     attached to without it (0.45 parses --layout even then, so a broken
+//     layout would stop every re-attach);
+//   - the zellij it runs is on PATH in the session, for `zellij action`,
+//     `zellij run` and `zellij edit` typed in a pane.
+const attachScript = `bin=$1 name=$2
+shift 2
+listed() {
+	"$bin" list-sessions --no-formatting 2>/dev/null | awk -v n="$name" -v all="$1" '
+		index($0, n " [Created ") == 1 && (all != "" || $0 !~ /[(]EXITED/) { f = 1 } END { exit !f }'
+}
+PATH="${bin%/*}:$PATH"
+export PATH
+d="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}"
+if [ -d "$d" ] && [ -w "$d" ] && command -v flock >/dev/null 2>&1; then
+	exec 9>>"$d/sysvm-zellij-$(id -u)-$name.lock"
+	flock -w 60 9
+	if ! listed; then
+		pid=$$
+		(i=0; while [ $i -lt 300 ] && kill -0 $pid 2>/dev/null && ! listed; do sleep 0.1; i=$((i+1)); done) </dev/null >/dev/null 2>&1 &
+	fi
+	exec 9>&-
+fi
+if listed all; then exec "$bin" attach --create "$name"; fi
+exec "$@"`
+
+// LockedAttachArgv is AttachArgv with one first attach per session at a
+// time, the layout only when creating, and bin's directory on PATH (see
+// attachScript).
+func LockedAttachArgv(bin, layout, session string) []string {
+	return append([]string{"/bin/sh", "-c", attachScript, "sh", bin, session}, AttachArgv(bin, layout, session)...)
+}
+
 // ListArgv lists sessions in the parseable form.
 func ListArgv(bin string) []string { return []string{bin, "list-sessions", "--no-formatting"} }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sysvm/sysvm/test/term"
 )
 
 var (
@@ -100,4 +102,32 @@ func TestZellijTermFromHost(t *testing.T) {
 		t.Errorf("%d notes about the missing entry, want 1:\n%s", n, tm.Output())
 	}
 	detach(t, tm)
+}
+
+// Two terminals entering a new project at once (restored tabs, the cd hook
+// in both): one session with both clients. Zellij 0.45 would start two
+// servers, the second orphaning the first.
+func TestZellijOneFirstAttach(t *testing.T) {
+	e := newEnv(t)
+	dir := e.layoutProject("twice")
+	// Zellij installed, no session yet; new sessions take 2s to start.
+	detach(t, e.attach(dir, nil))
+	e.GuestTmux("twice-dev", "kill-server")
+	guest := e.GuestDir("twice-dev")
+	os.RemoveAll(filepath.Join(guest, "cache"))
+	os.RemoveAll(filepath.Join(guest, "sessions"))
+	os.WriteFile(filepath.Join(guest, "start-delay"), []byte("2s\n"), 0o644)
+
+	a := term.Start(t, e.cmd(dir, "attach"))
+	b := term.Start(t, e.cmd(dir, "attach"))
+	answer(t, a, "echo ready-$((40+2))", "ready-42", 30*time.Second)
+	answer(t, b, "echo ready-$((40+2))", "ready-42", 30*time.Second)
+	if r := e.GuestTmux("twice-dev", "list-sessions", "-F", "#{session_name} #{session_attached}"); r.Stdout != "twice 2\n" {
+		t.Errorf("want one session with two clients, got %q", r.Stdout)
+	}
+	if r := e.ok(dir, "sessions"); strings.Count(r.Stdout, "\n") != 1 {
+		t.Errorf("sessions: %s", r.Stdout)
+	}
+	detach(t, a)
+	detach(t, b)
 }

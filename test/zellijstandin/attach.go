@@ -254,6 +254,7 @@ func cmdAttach(top topOpts, args []string) int {
 			return 1
 		}
 	case isDead(name):
+		startingServer()
 		if c := resurrect(name, o.forceRun, o.background); c >= 0 {
 			return c
 		}
@@ -261,6 +262,7 @@ func cmdAttach(top topOpts, args []string) int {
 		if c := checkNewName(name); c >= 0 {
 			return c
 		}
+		startingServer()
 		if c := createSession(name, layoutID, spec, o.options, o.background); c >= 0 {
 			return c
 		}
@@ -377,7 +379,7 @@ func paneArgv(t tabSpec, shell string, held bool) []string {
 // startSession creates the tmux session for spec (detached).
 func startSession(name string, spec *layoutSpec, shell string, held bool, width, height int) error {
 	tn := tmuxName(name)
-	args := []string{"new-session", "-d", "-s", tn, "-x", strconv.Itoa(width), "-y", strconv.Itoa(height)}
+	args := []string{"new-session", "-d", "-P", "-F", "#{session_id}", "-s", tn, "-x", strconv.Itoa(width), "-y", strconv.Itoa(height)}
 	focus := 0
 	for i, t := range spec.Tabs {
 		if i > 0 {
@@ -395,7 +397,14 @@ func startSession(name string, spec *layoutSpec, shell string, held bool, width,
 	}
 	args = append(args, ";", "select-window", "-t", "="+tn+":"+strconv.Itoa(focus))
 	args = append(args, keyBindings()...)
-	_, err := tmuxOutput(args...)
+	out, err := tmuxOutput(args...)
+	if err != nil && strings.Contains(err.Error(), "duplicate session") {
+		// Another server came up in the same moment: this one replaces it.
+		if err = orphan(tn); err == nil {
+			out, err = tmuxOutput(args...)
+		}
+	}
+	ownSession = strings.TrimSpace(out)
 	return err
 }
 
@@ -488,7 +497,12 @@ func resurrect(name string, forceRun, background bool) int {
 // Zellij's exit text when it returns.
 func attachClient(name string) int {
 	// -u: Zellij always writes UTF-8, whatever the locale says.
-	cmd := tmux("-u", "attach-session", "-t", "="+tmuxName(name))
+	target := "=" + tmuxName(name)
+	if ownSession != "" {
+		// The session this process created, even if it is orphaned since.
+		target = ownSession
+	}
+	cmd := tmux("-u", "attach-session", "-t", target)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)

@@ -20,6 +20,7 @@ var contract = []struct{ behaviour, source, test string }{
 	{"ESC[<1u ESC[?2031l ESC[?1004l before the goodbye line of a clean exit", "zellij-client/src/lib.rs:1609, :1758-1772", "TestContractDetachKeyAndModes"},
 	{"nothing written for a client killed with its terminal", "zellij-client/src/lib.rs:1609 (the teardown is the client's own write)", "TestContractKilledClient"},
 	{"panes inherit the client's TERM (Zellij never sets it)", "zellij-server/src (no TERM set; only read in notifications.rs:22)", "TestContractDetachKeyAndModes"},
+	{"two first attaches in a new session's first moment: the first server is orphaned, invisible to ls", "src/commands.rs:752-790, zellij-client/src/lib.rs:1148, zellij-server/src/lib.rs:930", "TestContractTwoFirstAttaches"},
 }
 
 func TestContractListsSources(t *testing.T) {
@@ -81,5 +82,25 @@ func TestContractKilledClient(t *testing.T) {
 	// (tmux, the stand-in's renderer, still turns off focus reporting.)
 	if out := p.output(); strings.Contains(out, kittyPop) || strings.Contains(out, themeOff) {
 		t.Errorf("a killed client wrote its teardown: %q", out)
+	}
+}
+
+func TestContractTwoFirstAttaches(t *testing.T) {
+	s := newStandin(t)
+	s.env = append(s.env, "ZELLIJ_STANDIN_START_DELAY=1s")
+	a := s.startPTY(nil, "attach", "--create", "race")
+	b := s.startPTY(nil, "attach", "--create", "race")
+	defer func() {
+		if t.Failed() {
+			t.Logf("first: %q\nsecond: %q", a.output(), b.output())
+		}
+	}()
+	// The session and an orphan, one client each.
+	eventually(t, 10*time.Second, "the session and an orphan, one client each", func() bool {
+		out, _ := s.tmuxCmd("list-sessions", "-F", "#{session_name} #{session_attached}").Output()
+		return strings.Contains(string(out), orphanPrefix) && strings.Count(string(out), " 1\n") == 2
+	})
+	if res := s.mustRun("ls", "-n"); strings.Count(res.Stdout, "race [") != 1 || strings.Contains(res.Stdout, "orphan") {
+		t.Errorf("ls -n = %q, want the one visible session", res.Stdout)
 	}
 }

@@ -147,6 +147,9 @@ func liveSessions() ([]session, error) {
 		if len(f) != 3 {
 			continue
 		}
+		if strings.HasPrefix(f[0], orphanPrefix) {
+			continue
+		}
 		created, _ := strconv.ParseInt(f[1], 10, 64)
 		id, _ := strconv.Atoi(strings.TrimPrefix(f[2], "$"))
 		s := session{Name: sessionName(f[0]), Created: time.Unix(created, 0), order: id}

@@ -1,0 +1,44 @@
+package zellij
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The attach script passes the layout only when the session is new, and
+// puts the zellij it runs on PATH.
+func TestLockedAttachArgv(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin", "zellij-0.45.0")
+	os.MkdirAll(filepath.Dir(bin), 0o755)
+	fake := "#!/bin/sh\ncase $1 in list-sessions) cat \"$LIST\";; *) printf '%s ' \"$@\"; echo; echo \"PATH=$PATH\";; esac\n"
+	if err := os.WriteFile(bin, []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ list, want string }{
+		{"", "--layout /l.kdl attach --create web "},
+		{"web-2 [Created 1s ago] \n", "--layout /l.kdl attach --create web "},
+		{"web [Created 1s ago] \n", "attach --create web "},
+		{"web [Created 1s ago] (EXITED - attach to resurrect)\n", "attach --create web "},
+	} {
+		list := filepath.Join(dir, "list")
+		os.WriteFile(list, []byte(tc.list), 0o644)
+		argv := LockedAttachArgv(bin, "/l.kdl", "web")
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), "LIST="+list, "XDG_RUNTIME_DIR="+dir)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%q: %v", tc.list, err)
+		}
+		lines := strings.Split(string(out), "\n")
+		if lines[0] != tc.want {
+			t.Errorf("sessions %q: ran %q, want %q", tc.list, lines[0], tc.want)
+		}
+		if !strings.HasPrefix(lines[1], "PATH="+filepath.Dir(bin)+":") {
+			t.Errorf("zellij's directory not first on PATH: %q", lines[1])
+		}
+	}
+}
