@@ -37,8 +37,11 @@ func TestLockedAttachArgv(t *testing.T) {
 		if lines[0] != tc.want {
 			t.Errorf("sessions %q: ran %q, want %q", tc.list, lines[0], tc.want)
 		}
-		if !strings.HasPrefix(lines[1], "PATH="+filepath.Dir(bin)+":") {
-			t.Errorf("zellij's directory not first on PATH: %q", lines[1])
+		if !strings.HasPrefix(lines[1], "PATH="+bin+".path:") {
+			t.Errorf("zellij's link not first on PATH: %q", lines[1])
+		}
+		if dest, err := os.Readlink(bin + ".path/zellij"); err != nil || dest != bin {
+			t.Errorf("link %s.path/zellij: %q, %v", bin, dest, err)
 		}
 	}
 }

@@ -28,7 +28,8 @@ func AttachArgv(bin, layout, session string) []string {
 //   - the layout only when creating: a running or resurrectable session is
 //     attached to without it (0.45 parses --layout even then, so a broken
 //     layout would stop every re-attach);
-//   - the zellij it runs is on PATH in the session, for `zellij action`,
+//   - the zellij it runs is on PATH in the session as `zellij` (through a
+//     link in <bin>.path when it has another name), for `zellij action`,
 //     `zellij run` and `zellij edit` typed in a pane.
 const attachScript = `bin=$1 name=$2
 shift 2
@@ -36,7 +37,11 @@ listed() {
 	"$bin" list-sessions --no-formatting 2>/dev/null | awk -v n="$name" -v all="$1" '
 		index($0, n " [Created ") == 1 && (all != "" || $0 !~ /[(]EXITED/) { f = 1 } END { exit !f }'
 }
-PATH="${bin%/*}:$PATH"
+case ${bin##*/} in
+zellij) PATH="${bin%/*}:$PATH" ;;
+*) p="$bin.path"
+	{ [ -x "$p/zellij" ] || { mkdir -p "$p" && ln -sf "$bin" "$p/zellij"; }; } 2>/dev/null && PATH="$p:$PATH" ;;
+esac
 export PATH
 d="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}"
 if [ -d "$d" ] && [ -w "$d" ] && command -v flock >/dev/null 2>&1; then

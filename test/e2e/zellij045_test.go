@@ -131,3 +131,19 @@ func TestZellijOneFirstAttach(t *testing.T) {
 	detach(t, a)
 	detach(t, b)
 }
+
+// A running session is re-attached to without its layout (Zellij 0.45
+// parses --layout even then), and the zellij sysvm installed is on PATH
+// in its panes.
+func TestZellijReattachWithoutLayout(t *testing.T) {
+	e := newEnv(t)
+	dir := e.layoutProject("relay")
+	tm := e.attach(dir, nil)
+	answer(t, tm, `command -v zellij >/dev/null && echo "on-path-$(zellij --version | tr ' ' -)"`, "on-path-zellij-0.45.0", 10*time.Second)
+	detach(t, tm)
+	// A layout Zellij cannot parse does not stop a re-attach.
+	os.WriteFile(filepath.Join(dir, ".sysvm", "layout.kdl"), []byte("layout {\n    tab name=\"main\" {\n"), 0o644)
+	e.allow(dir)
+	tm = e.attach(dir, nil)
+	detach(t, tm)
+}

@@ -341,23 +341,25 @@ func paneEnv(name string, n int) []string {
 	return append(args, "-e", "ZELLIJ=0", "-e", "ZELLIJ_SESSION_NAME="+name, "-e", "ZELLIJ_PANE_ID="+strconv.Itoa(n))
 }
 
-// windowCommand is the argv for a tab's pane (nil: tmux's default shell)
-// with the creating client's TERM: Zellij never sets TERM, so its panes
-// inherit the client's (no TERM is set anywhere in zellij-server/src at
-// v0.45.0), where tmux would put its own default-terminal.
+// windowCommand is the argv for a tab's pane with the creating client's
+// TERM: Zellij never sets TERM, so its panes inherit the client's (no TERM
+// is set anywhere in zellij-server/src at v0.45.0), where tmux would put
+// its own default-terminal. A shell pane runs $SHELL as it is, not as a
+// login shell (Command::new(cmd.command).args(&cmd.args),
+// zellij-server/src/os_input_output_unix.rs:213-225), so the client's
+// environment (PATH included) reaches it unchanged.
 func windowCommand(t tabSpec, shell string, held bool) []string {
 	argv := paneArgv(t, shell, held)
-	term := os.Getenv("TERM")
-	if term == "" {
-		return argv
-	}
 	if argv == nil {
 		if shell = os.Getenv("SHELL"); shell == "" {
 			shell = "/bin/sh"
 		}
-		argv = []string{shell, "-l"}
+		argv = []string{shell}
 	}
-	return append([]string{"env", "TERM=" + term}, argv...)
+	if term := os.Getenv("TERM"); term != "" {
+		argv = append([]string{"env", "TERM=" + term}, argv...)
+	}
+	return argv
 }
 
 // paneArgv is the argv for a tab's pane (nil: tmux's default shell).
