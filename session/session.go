@@ -188,7 +188,7 @@ func (m *Manager) attachOnce(ctx context.Context, c link, p *project.Project, kd
 			return -1, &sshx.NotStartedError{Err: err}
 		}
 	}
-	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: zellij.LockedAttachArgv(z.Path, layoutPath, p.Session())}
+	cmd := zellij.Command{Dir: p.Dir, Env: limaconfig.GuestEnv(p), Argv: zellij.LockedAttachArgv(z.Path, layoutPath, p.Session(), release.AtLeast(z.Version, zellij.QuietSince))}
 	ch, err := c.NewChannel()
 	if err != nil {
 		return -1, &sshx.NotStartedError{Err: err}

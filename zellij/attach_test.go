@@ -26,7 +26,7 @@ func TestLockedAttachArgv(t *testing.T) {
 	} {
 		list := filepath.Join(dir, "list")
 		os.WriteFile(list, []byte(tc.list), 0o644)
-		argv := LockedAttachArgv(bin, "/l.kdl", "web")
+		argv := LockedAttachArgv(bin, "/l.kdl", "web", false)
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Env = append(os.Environ(), "LIST="+list, "XDG_RUNTIME_DIR="+dir)
 		out, err := cmd.Output()
@@ -43,5 +43,12 @@ func TestLockedAttachArgv(t *testing.T) {
 		if dest, err := os.Readlink(bin + ".path/zellij"); err != nil || dest != bin {
 			t.Errorf("link %s.path/zellij: %q, %v", bin, dest, err)
 		}
+	}
+}
+
+func TestLockedAttachArgvQuiet(t *testing.T) {
+	argv := LockedAttachArgv("/z", "/l.kdl", "web", true)
+	if got := strings.Join(argv[len(argv)-11:], " "); got != "/z --layout /l.kdl attach --create web options --show-startup-tips false --show-release-notes false" {
+		t.Errorf("create command: %q", got)
 	}
 }

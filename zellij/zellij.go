@@ -56,11 +56,24 @@ fi
 if listed all; then exec "$bin" attach --create "$name"; fi
 exec "$@"`
 
+// QuietSince is the first Zellij with show_startup_tips and
+// show_release_notes (zellij-utils/src/input/options.rs@v0.42.0).
+const QuietSince = "0.42.0"
+
+// quietOptions turn off the startup tip and the release notes Zellij opens
+// in a new session whose layout has no tabs.
+var quietOptions = []string{"options", "--show-startup-tips", "false", "--show-release-notes", "false"}
+
 // LockedAttachArgv is AttachArgv with one first attach per session at a
 // time, the layout only when creating, and bin's directory on PATH (see
-// attachScript).
-func LockedAttachArgv(bin, layout, session string) []string {
-	return append([]string{"/bin/sh", "-c", attachScript, "sh", bin, session}, AttachArgv(bin, layout, session)...)
+// attachScript). With quiet (a Zellij since QuietSince), the session it
+// creates opens no startup tip and no release notes.
+func LockedAttachArgv(bin, layout, session string, quiet bool) []string {
+	argv := append([]string{"/bin/sh", "-c", attachScript, "sh", bin, session}, AttachArgv(bin, layout, session)...)
+	if quiet {
+		argv = append(argv, quietOptions...)
+	}
+	return argv
 }
 
 // ListArgv lists sessions in the parseable form.

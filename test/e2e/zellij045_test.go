@@ -147,3 +147,18 @@ func TestZellijReattachWithoutLayout(t *testing.T) {
 	tm = e.attach(dir, nil)
 	detach(t, tm)
 }
+
+// A project layout without tabs gets none of Zellij's first-run panes
+// (release notes, startup tip) in the session sysvm creates.
+func TestZellijNoTipsForTablessLayout(t *testing.T) {
+	e := newEnv(t)
+	dir := e.project("notabs", "")
+	os.MkdirAll(filepath.Join(dir, ".sysvm"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".sysvm", "layout.kdl"), []byte("layout {\n    pane\n}\n"), 0o644)
+	e.allow(dir)
+	detach(t, e.attach(dir, nil))
+	b, err := os.ReadFile(filepath.Join(e.GuestDir("notabs-dev"), "sessions", "notabs", "floating"))
+	if err != nil || strings.TrimSpace(string(b)) != "" {
+		t.Errorf("the new session opened %q (%v), want no first-run pane", b, err)
+	}
+}

@@ -436,6 +436,7 @@ func createSession(name, layoutID string, spec *layoutSpec, opts map[string]stri
 		fmt.Fprintf(os.Stderr, "Error occurred: %v\n", err)
 		return 1
 	}
+	recordFirstRunPane(name, spec, opts)
 	if opts["session-serialization"] != "false" {
 		if err := os.MkdirAll(cacheDir(name), 0o700); err == nil {
 			_ = os.WriteFile(cachedLayoutPath(name), []byte(spec.serialize()), 0o600)

@@ -20,6 +20,7 @@ var contract = []struct{ behaviour, source, test string }{
 	{"ESC[<1u ESC[?2031l ESC[?1004l before the goodbye line of a clean exit", "zellij-client/src/lib.rs:1609, :1758-1772", "TestContractDetachKeyAndModes"},
 	{"nothing written for a client killed with its terminal", "zellij-client/src/lib.rs:1609 (the teardown is the client's own write)", "TestContractKilledClient"},
 	{"panes inherit the client's TERM (Zellij never sets it)", "zellij-server/src (no TERM set; only read in notifications.rs:22)", "TestContractDetachKeyAndModes"},
+	{"a new session without tabs opens the release notes once per version, else a startup tip, unless turned off", "zellij-server/src/lib.rs:1130-1148, :2372-2413; zellij-utils/src/input/options.rs:316-326", "TestContractFirstRunPane"},
 	{"two first attaches in a new session's first moment: the first server is orphaned, invisible to ls", "src/commands.rs:752-790, zellij-client/src/lib.rs:1148, zellij-server/src/lib.rs:930", "TestContractTwoFirstAttaches"},
 }
 
@@ -102,5 +103,26 @@ func TestContractTwoFirstAttaches(t *testing.T) {
 	})
 	if res := s.mustRun("ls", "-n"); strings.Count(res.Stdout, "race [") != 1 || strings.Contains(res.Stdout, "orphan") {
 		t.Errorf("ls -n = %q, want the one visible session", res.Stdout)
+	}
+}
+
+func TestContractFirstRunPane(t *testing.T) {
+	s := newStandin(t)
+	layout := filepath.Join(s.dir, "notabs.kdl")
+	os.WriteFile(layout, []byte("layout {\n    pane\n}\n"), 0o644)
+	floating := func(name string) string {
+		s.mustRun("--layout", layout, "attach", "-b", name)
+		b, _ := os.ReadFile(filepath.Join(s.dir, "sessions", name, "floating"))
+		return strings.TrimSpace(string(b))
+	}
+	if got := floating("a"); got != "release-notes" {
+		t.Errorf("first session: %q, want the release notes", got)
+	}
+	if got := floating("b"); got != "startup-tip" {
+		t.Errorf("second session: %q, want a startup tip", got)
+	}
+	s.mustRun("--layout", layout, "attach", "-b", "c", "options", "--show-startup-tips", "false", "--show-release-notes", "false")
+	if b, _ := os.ReadFile(filepath.Join(s.dir, "sessions", "c", "floating")); strings.TrimSpace(string(b)) != "" {
+		t.Errorf("tips turned off, yet %q", b)
 	}
 }

@@ -19,6 +19,9 @@ type tabSpec struct {
 type layoutSpec struct {
 	Cwd  string // absolute base cwd
 	Tabs []tabSpec
+	// NoTabs is set when the layout has no tab nodes (has_tabs,
+	// zellij-utils/src/input/layout.rs@v0.45.0:1703).
+	NoTabs bool
 }
 
 // templateNodes are layout children that describe templates, swap layouts
@@ -81,6 +84,7 @@ func layoutFromKDL(nodes []*kdlNode, base string) (*layoutSpec, error) {
 		}
 		cmd, cwd := firstCommand(body, spec.Cwd)
 		spec.Tabs = []tabSpec{{Name: "Tab #1", Cwd: cwd, Command: cmd}}
+		spec.NoTabs = true
 	}
 	return spec, nil
 }

@@ -121,9 +121,12 @@ func ParseVersion(out string) (string, bool) {
 }
 
 // Supported reports whether version is at least MinVersion.
-func Supported(version string) bool {
+func Supported(version string) bool { return AtLeast(version, MinVersion) }
+
+// AtLeast reports whether version is at least min (both MAJOR.MINOR.PATCH).
+func AtLeast(version, min string) bool {
 	v, ok := semver(version)
-	m, _ := semver(MinVersion)
+	m, _ := semver(min)
 	if !ok {
 		return false
 	}
