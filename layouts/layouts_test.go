@@ -72,3 +72,19 @@ func TestEditorPane(t *testing.T) {
 		})
 	}
 }
+
+// An EDITOR set in ~/.profile is seen, though the pane is no login shell.
+func TestEditorPaneReadsProfile(t *testing.T) {
+	home, bin := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(home, ".profile"), []byte("EDITOR=myed; export EDITOR\n"), 0o644)
+	for _, name := range []string{"myed", "vim"} {
+		os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\necho \""+name+" $*\"\n"), 0o755)
+	}
+	os.WriteFile(filepath.Join(bin, "usershell"), []byte("#!/bin/sh\necho shell\n"), 0o755)
+	cmd := exec.Command("/bin/sh", "-c", editorScript(t))
+	cmd.Env = []string{"PATH=" + bin, "HOME=" + home, "SHELL=" + filepath.Join(bin, "usershell")}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "myed .\n") {
+		t.Errorf("ran %q (%v), want myed from ~/.profile", out, err)
+	}
+}

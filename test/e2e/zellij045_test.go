@@ -162,3 +162,29 @@ func TestZellijNoTipsForTablessLayout(t *testing.T) {
 		t.Errorf("the new session opened %q (%v), want no first-run pane", b, err)
 	}
 }
+
+// The default layout's editor pane opens the EDITOR the guest's ~/.profile
+// sets (Zellij's panes are no login shells).
+func TestZellijEditorFromProfile(t *testing.T) {
+	e := newEnv(t)
+	dir := e.project("editor", "")
+	e.ok(dir, "up")
+	r := e.SSH("editor-dev", `mkdir -p "$HOME/bin" && printf '#!/bin/sh\necho "$@" > "$HOME/edited"\nexec sleep 1000\n' > "$HOME/bin/myed" && chmod +x "$HOME/bin/myed" && echo "EDITOR=\"$HOME/bin/myed\"; export EDITOR" >> "$HOME/.profile" && echo "$HOME"`)
+	if r.ExitCode != 0 {
+		t.Fatalf("guest setup: %s", r)
+	}
+	marker := filepath.Join(strings.TrimSpace(r.Stdout), "edited")
+	tm := term.Start(t, e.cmd(dir, "attach"))
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if b, err := os.ReadFile(marker); err == nil {
+			if strings.TrimSpace(string(b)) != "." {
+				t.Errorf("the editor got %q, want the project directory .", b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the EDITOR from ~/.profile never ran; screen:\n%s", tm.Output())
+		}
+	}
+	detach(t, tm)
+}
