@@ -2,7 +2,8 @@
 // (the project's Zellij session, with its layout, reconnecting by itself
 // when the link drops), `shell` (a login shell or one command, taking the
 // warm path with no limactl when the VM answers), and the Zellij sessions
-// in a VM.
+// in a VM. An attach brings the host's terminfo entry for TERM into a VM
+// that lacks it (infocmp on the host, tic in the guest).
 //
 // It reaches the VM through the broker process when it runs (package
 // broker's Client) and dials directly otherwise; it brings the VM up

@@ -1,9 +1,11 @@
 // Package ui is every byte sysvm writes to a terminal: the streams (stdin,
 // stdout, stderr) and which of them are terminals, sysvm's own `sysvm:`
-// lines and its log on stderr, the one progress line, the y/N prompt, and
-// --quiet and --verbose. Every line it prints is escaped with package display, so a
-// name, a file's contents or a line of a tool's log can neither restyle
-// the terminal nor forge a line, whoever calls it.
+// lines and its log on stderr, the one progress line, the y/N prompt,
+// --quiet and --verbose, and the reset of the modes a remote full-screen
+// program left on (counting on its way the keyboard levels it pushed).
+// Every line it prints is escaped with package display, so a name, a
+// file's contents or a line of a tool's log can neither restyle the
+// terminal nor forge a line, whoever calls it.
 //
 // It decides nothing: callers say what to print and ui says how. It
 // imports nothing of sysvm's but display, and never exits.
