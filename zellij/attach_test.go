@@ -52,3 +52,13 @@ func TestLockedAttachArgvQuiet(t *testing.T) {
 		t.Errorf("create command: %q", got)
 	}
 }
+
+// Without a usable place for the lock the attach still runs.
+func TestLockedAttachArgvWithoutLock(t *testing.T) {
+	argv := LockedAttachArgv("/bin/echo", "/l.kdl", "web", false)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR=/nonexistent/run")
+	if out, err := cmd.Output(); err != nil || !strings.HasSuffix(string(out), "--layout /l.kdl attach --create web\n") {
+		t.Errorf("ran %q (%v)", out, err)
+	}
+}

@@ -43,9 +43,9 @@ zellij) PATH="${bin%/*}:$PATH" ;;
 	{ [ -x "$p/zellij" ] || { mkdir -p "$p" && ln -sf "$bin" "$p/zellij"; }; } 2>/dev/null && PATH="$p:$PATH" ;;
 esac
 export PATH
-d="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}"
-if [ -d "$d" ] && [ -w "$d" ] && command -v flock >/dev/null 2>&1; then
-	exec 9>>"$d/sysvm-zellij-$(id -u)-$name.lock"
+lock="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/sysvm-zellij-$(id -u)-$name.lock"
+if command -v flock >/dev/null 2>&1 && { true 9>>"$lock"; } 2>/dev/null; then
+	exec 9>>"$lock"
 	flock -w 60 9
 	if ! listed; then
 		pid=$$
