@@ -30,15 +30,11 @@ type File struct {
 	Sum string
 }
 
-// Files returns the project's files that need allowing, as they were
+// needing returns the project's files that need allowing, as they were
 // read when the project was loaded (project.Snapshot): sysvm.yaml unless it
-// sets nothing, the Lima config unless it is the one sysvm last wrote
-// there (see Generated), and the layout file. A project with none of them
-// needs no allow.
-func Files(sd state.Dir, p *project.Project) []File {
-	return needing(p, load(sd, p.Dir))
-}
-
+// sets nothing, the Lima config unless it is one sysvm wrote there (see
+// Generated), and the layout file. A project with none of them needs no
+// allow. r is the project's record.
 func needing(p *project.Project, r record) []File {
 	var out []File
 	add := func(rel string, b []byte) {
