@@ -1,8 +1,10 @@
 // Package allow is sysvm's allow step, like `direnv allow`: it records, in
 // sysvm's state directory, a hash of each project file that steers what
-// sysvm does (sysvm.yaml, an edited .lima/config.yaml, the layout), and
-// says which of them changed since the user allowed them. It owns those
-// records only: it never prints and never asks.
+// sysvm does (sysvm.yaml, a .lima/config.yaml sysvm did not write, the
+// layout) as the project was loaded, and says which of them changed since
+// the user allowed them; beside them, the hash of the Lima config sysvm
+// last wrote into the project. It owns those records only: it never
+// prints and never asks.
 package allow
 
 import (
