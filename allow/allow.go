@@ -1,8 +1,10 @@
 // Package allow is sysvm's allow step, like `direnv allow`: it records, in
 // sysvm's state directory, a hash of each project file that steers what
-// sysvm does (sysvm.yaml, an edited .lima/config.yaml, the layout), and
-// says which of them changed since the user allowed them. It owns those
-// records only: it never prints and never asks.
+// sysvm does (sysvm.yaml, a .lima/config.yaml sysvm did not write, the
+// layout) as the project was loaded, and says which of them changed since
+// the user allowed them; beside them, the hash of the Lima config sysvm
+// last wrote into the project. It owns those records only: it never
+// prints and never asks.
 package allow
 
 import (
@@ -30,15 +32,11 @@ type File struct {
 	Sum string
 }
 
-// Files returns the project's files that need allowing, as they were
+// needing returns the project's files that need allowing, as they were
 // read when the project was loaded (project.Snapshot): sysvm.yaml unless it
-// sets nothing, the Lima config unless it is the one sysvm last wrote
-// there (see Generated), and the layout file. A project with none of them
-// needs no allow.
-func Files(sd state.Dir, p *project.Project) []File {
-	return needing(p, load(sd, p.Dir))
-}
-
+// sets nothing, the Lima config unless it is one sysvm wrote there (see
+// Generated), and the layout file. A project with none of them needs no
+// allow. r is the project's record.
 func needing(p *project.Project, r record) []File {
 	var out []File
 	add := func(rel string, b []byte) {

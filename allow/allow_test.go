@@ -125,7 +125,7 @@ func TestWhichFilesNeedAllowing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sd, dir := state.Dir(t.TempDir()), t.TempDir()
 			tt.setup(t, sd, dir)
-			fs := Files(sd, proj(t, dir))
+			fs := needing(proj(t, dir), load(sd, dir))
 			var got []string
 			for _, f := range fs {
 				got = append(got, f.Rel)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,6 +35,7 @@ func (a *App) open(arg string) (*project.Project, error) {
 func (a *App) openAllowed(arg string, o Overrides, ask bool) (*project.Project, limaconfig.Settings, error) {
 	p, err := a.open(arg)
 	if err == nil {
+		a.adoptGenerated(p, o)
 		err = a.allowed(p, ask)
 	}
 	if err != nil {
@@ -41,6 +43,25 @@ func (a *App) openAllowed(arg string, o Overrides, ask bool) (*project.Project, 
 	}
 	s, err := a.settings(p, o)
 	return p, s, err
+}
+
+// adoptGenerated records as sysvm's own a Lima config that is byte for
+// byte what sysvm generates from the project's settings now (`task
+// lima:init` writes one; a repository may commit one): it carries nothing
+// sysvm.yaml and the environment do not already say, so it needs no
+// allowing of its own, and it is regenerated when the settings change.
+func (a *App) adoptGenerated(p *project.Project, o limaconfig.Overrides) {
+	b := p.Snap.LimaConfig
+	if b == nil || allow.IsGenerated(a.stateDir(), p.Dir, b) {
+		return
+	}
+	s, err := a.settings(p, o)
+	if err != nil {
+		return
+	}
+	if gen, err := limaconfig.Generate(p, s, limaconfig.ThisHost()); err == nil && bytes.Equal(gen, b) {
+		_ = allow.Generated(a.stateDir(), p.Dir, b)
+	}
 }
 
 // openVM opens the project of arg and assembles the VM lifecycle: what

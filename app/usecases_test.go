@@ -11,6 +11,7 @@ import (
 
 	"github.com/sysvm/sysvm/allow"
 	"github.com/sysvm/sysvm/hint"
+	"github.com/sysvm/sysvm/limaconfig"
 	"github.com/sysvm/sysvm/project"
 	"github.com/sysvm/sysvm/state"
 	"github.com/sysvm/sysvm/ui/uitest"
@@ -101,5 +102,39 @@ func TestSessionsOutput(t *testing.T) {
 	ss.List = []zellij.Session{{Name: "x"}}
 	if b, _ := json.Marshal(ss); !strings.HasPrefix(string(b), "[{") {
 		t.Errorf("JSON of one = %s", b)
+	}
+}
+
+// A Lima config that is exactly what sysvm generates from the settings
+// (`task lima:init` writes one) needs no allow; one line more and it does.
+func TestGeneratedConfigIsAdopted(t *testing.T) {
+	for _, extra := range []string{"", "mounts: [{location: \"~\", writable: true}]\n"} {
+		dir := t.TempDir()
+		a := &App{Getenv: func(string) string { return "" }, UI: nil, State: state.Dir(t.TempDir())}
+		p, err := project.Load(dir, project.Options{LimaHome: "/h/.lima"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.settings(p, limaconfig.Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen, err := limaconfig.Generate(p, s, limaconfig.ThisHost())
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, ".lima"), 0o755)
+		os.WriteFile(filepath.Join(dir, project.LimaConfigPath), append(gen, extra...), 0o644)
+		if p, err = project.Load(dir, project.Options{LimaHome: "/h/.lima"}); err != nil {
+			t.Fatal(err)
+		}
+		a.adoptGenerated(p, limaconfig.Overrides{})
+		err = a.allowed(p, false)
+		if extra == "" && err != nil {
+			t.Errorf("the config as sysvm generates it needs allowing: %v", err)
+		}
+		if extra != "" && err == nil {
+			t.Errorf("a config with a line of its own was adopted")
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/sysvm/sysvm/display"
@@ -61,19 +60,6 @@ type Zellij struct {
 
 // NoInstall reports whether the file turns installation off.
 func (z Zellij) NoInstall() bool { return z.Install != nil && !*z.Install }
-
-// ReadFile reads and parses a sysvm.yaml. A missing file is not an error:
-// it returns ok == false.
-func ReadFile(path string) (f File, ok bool, err error) {
-	b, err := ReadSmall(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return File{}, false, nil
-	} else if err != nil {
-		return File{}, false, fmt.Errorf("reading %s: %w", path, err)
-	}
-	f, err = ParseFile(b, path)
-	return f, err == nil, err
-}
 
 // ParseFile parses the contents of the sysvm.yaml at path.
 func ParseFile(b []byte, path string) (File, error) {

@@ -39,16 +39,12 @@ func (p *Project) LayoutPath() (string, error) {
 	return rel, nil
 }
 
-// ReadLayout returns the project's layout file (see LayoutPath) and its
+// readLayout returns the project's layout file (see LayoutPath) and its
 // path relative to Dir; nil and "" when the project uses sysvm's default.
 // It reads only the user's own regular file of at most LayoutMax bytes
 // inside the project, reached without following a symbolic link: a
 // committed layout must not pull in /proc/self/environ, a device or a file
-// elsewhere. Loading a project reads it once into Snap; this reads it anew.
-func (p *Project) ReadLayout() ([]byte, string, error) {
-	return p.readLayout(userTrust(""))
-}
-
+// elsewhere. Loading a project reads it once, into Snap.
 func (p *Project) readLayout(t trust) ([]byte, string, error) {
 	rel, err := p.LayoutPath()
 	if err != nil || rel == "" {

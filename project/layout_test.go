@@ -65,7 +65,7 @@ func TestReadLayoutRefusesWhatIsNotTheProjectsFile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			p := &Project{Dir: dir, File: File{Layout: tt.setup(t, dir)}}
-			b, _, err := p.ReadLayout()
+			b, _, err := p.readLayout(userTrust(""))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want one saying %q", err, tt.wantErr)
@@ -73,7 +73,7 @@ func TestReadLayoutRefusesWhatIsNotTheProjectsFile(t *testing.T) {
 				return
 			}
 			if err != nil || string(b) != tt.want {
-				t.Fatalf("ReadLayout = %q, %v; want %q", b, err, tt.want)
+				t.Fatalf("readLayout = %q, %v; want %q", b, err, tt.want)
 			}
 		})
 	}

@@ -12,7 +12,16 @@ import (
 // TestSlugOfASharedBaseName: two directories with one base name never get
 // one VM; the directory that took the bare name first keeps it.
 func TestSlugOfASharedBaseName(t *testing.T) {
-	const home, work, oss = "/h/.lima", "/home/u/work/api", "/home/u/oss/api"
+	// Real directories: loading a project checks every directory above it.
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const home = "/h/.lima"
+	work, oss, upper := filepath.Join(root, "work", "api"), filepath.Join(root, "oss", "api"), filepath.Join(root, "oss", "API")
+	for _, d := range []string{work, oss, upper} {
+		mkdir(t, d, 0o755)
+	}
 	hashed := "api-" + PathHash(oss)
 	tests := []struct {
 		name   string
@@ -27,7 +36,7 @@ func TestSlugOfASharedBaseName(t *testing.T) {
 		{"the first keeps it", map[string]string{"api-dev": work, hashed + "-dev": oss}, work, "api"},
 		{"hashed stays hashed when the bare name is free again", map[string]string{hashed + "-dev": oss}, oss, hashed},
 		{"hashed of another directory does not count", map[string]string{"api-" + PathHash(work) + "-dev": work}, oss, "api"},
-		{"an invalid name is hashed anyway", map[string]string{"api-dev": work}, "/home/u/oss/API", "api-" + PathHash("/home/u/oss/API")},
+		{"an invalid name is hashed anyway", map[string]string{"api-dev": work}, upper, "api-" + PathHash(upper)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,10 @@
 // Package project finds the project a directory belongs to and derives its
-// names: the slug, the Lima VM name and the Zellij session name. It also
-// reads the project's optional, committed sysvm.yaml and its layout. It
-// never writes into a project, never looks above $HOME or in directories
-// others can write, and never follows a symbolic link to a layout.
+// names: the slug, the Lima VM name and the Zellij session name. It reads
+// the project's files (sysvm.yaml, .lima/config.yaml, the layout) once, as
+// the user's own regular files below directories only the user or root can
+// change, into a Snapshot that everything after uses. Discovery never looks
+// above $HOME or into directories others can write. It never writes into a
+// project and never follows a symbolic link to a project file.
 package project
 
 import (

@@ -112,9 +112,7 @@ func TestReadFileZellij(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), "sysvm.yaml")
-			write(t, p, tt.body)
-			f, _, err := ReadFile(p)
+			f, err := ParseFile([]byte(tt.body), "sysvm.yaml")
 			if (err == nil) != tt.ok {
 				t.Fatalf("ReadFile error = %v, want ok %v", err, tt.ok)
 			}
@@ -141,9 +139,7 @@ func TestZellijSettingsChecked(t *testing.T) {
 		"zellij: {url: 'http://localhost/z'}":                "",
 		"zellij: {sha256: " + strings.Repeat("AB", 32) + "}": "",
 	} {
-		path := filepath.Join(t.TempDir(), FileName)
-		os.WriteFile(path, []byte(body+"\n"), 0o644)
-		f, _, err := ReadFile(path)
+		f, err := ParseFile([]byte(body+"\n"), FileName)
 		switch {
 		case want == "" && err != nil:
 			t.Errorf("%s: %v", body, err)

@@ -103,24 +103,20 @@ type AttachOptions struct {
 	Reconnect time.Duration
 }
 
-// layout returns the project's layout (see project.ReadLayout), else the
-// embedded default.
-func layout(p *project.Project) ([]byte, error) {
-	b, rel, err := p.ReadLayout()
-	if err != nil || rel != "" {
-		return b, err
+// layout returns the project's layout as it was read when the project was
+// loaded (the bytes the allow step hashed), else the embedded default.
+func layout(p *project.Project) []byte {
+	if p.Snap.LayoutRel != "" {
+		return p.Snap.Layout
 	}
-	return layouts.Default, nil
+	return layouts.Default
 }
 
 // Attach ensures the VM, connects, and attaches the terminal to the
 // project's Zellij session, reconnecting by itself when the link drops. It
 // returns the remote exit status of a clean end (detach or quit).
 func (m *Manager) Attach(ctx context.Context, p *project.Project, s limaconfig.Settings, t *sshx.Terminal, o AttachOptions) (int, error) {
-	kdl, err := layout(p)
-	if err != nil {
-		return -1, err
-	}
+	kdl := layout(p)
 	// Zellij's output is watched for the keyboard levels it pushes, which
 	// a lost link leaves pushed on the host.
 	modes := ui.WatchModes(t.Out)

@@ -1,6 +1,7 @@
 // Package sshx is sysvm's own SSH client for Lima VMs: it reads the
-// instance's ssh.config, dials with golang.org/x/crypto/ssh, pins the VM's
-// host key, keeps the link alive, and runs interactive PTY sessions with the
+// instance's ssh.config, dials with golang.org/x/crypto/ssh, checks the
+// VM's host key against its pin (and makes the pin only on a dial told it
+// may, [Options].Pin), keeps the link alive, and runs interactive PTY sessions with the
 // local terminal in raw mode. It never runs an ssh binary or limactl, and
 // never reads sysvm's state or Lima's instance directory itself: pins come
 // and go through the HostKeys it is given, the fingerprints a guest printed

@@ -57,9 +57,9 @@ func Rebuild(k Kind, msg string, hk *HostKeyChangedError) error {
 	case KindUnreachable:
 		return &UnreachableError{Addr: "the VM's SSH port", Err: err}
 	case KindConfig:
-		return &ConfigError{Path: "ssh.config", Err: err}
+		return &ConfigError{Path: "the VM's ssh config", Err: err}
 	case KindConfigMissing:
-		return &ConfigError{Path: "ssh.config", Err: fmt.Errorf("%v: %w", err, os.ErrNotExist)}
+		return &ConfigError{Path: "the VM's ssh config", Err: fmt.Errorf("%v: %w", err, os.ErrNotExist)}
 	case KindKey:
 		return &KeyError{Path: "the VM's SSH key", Err: err}
 	case KindNoPin:

@@ -1,5 +1,7 @@
 // Package state owns sysvm's own files under $XDG_STATE_HOME/sysvm: the
-// registry of known projects, per-VM locks, logs and pinned host keys.
+// registry of known projects, per-VM locks, logs, pinned host keys, the
+// private copy of the config each VM was created from and the recorded
+// Zellij digests.
 // Directories are 0700, files 0600, and every write is a temp file renamed
 // into place, so a crash or a full disk never leaves a half-written file.
 // The CLI uses the directory only once [Dir.Check] found it the user's

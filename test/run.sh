@@ -26,6 +26,15 @@ if ((fast)); then
   echo "== fast suite" >&2
   bash test/deps.sh
   go vet ./...
+  # Product code stays clean of staticcheck and deadcode (test helpers that
+  # only tests call are deadcode's to report, not ours to delete).
+  sc=v0.8.2 dc=v0.53.0
+  lint=$SYSVM_CACHE/lint-staticcheck-$sc-deadcode-$dc
+  [[ -x $lint/staticcheck ]] || GOBIN=$lint go install honnef.co/go/tools/cmd/staticcheck@$sc
+  [[ -x $lint/deadcode ]] || GOBIN=$lint go install golang.org/x/tools/cmd/deadcode@$dc
+  "$lint/staticcheck" ./...
+  dead=$("$lint/deadcode" ./... | grep -v -e '^test/' -e '^ui/uitest/' -e '^zellij/release/releasetest/' || true)
+  if [[ -n $dead ]]; then echo "deadcode in product code:" >&2; echo "$dead" >&2; exit 1; fi
   # The users' other platforms cannot run here, but they must compile.
   for platform in darwin/arm64 darwin/amd64 linux/arm64; do
     GOOS=${platform%/*} GOARCH=${platform#*/} CGO_ENABLED=0 go vet ./...

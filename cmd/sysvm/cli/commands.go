@@ -64,7 +64,7 @@ func (a *App) commands() []*cobra.Command {
 			ss, err := a.app.Sessions(cmd.Context(), arg(args))
 			return a.print(ss, err, sessionsJSON)
 		}, jsonFlag(&sessionsJSON)),
-		command("forget-host-key [project|dir]", "Forget the VM's pinned SSH host key; the next connection pins the new one", maxOneArg, func(_ *cobra.Command, args []string) error {
+		command("forget-host-key [project|dir]", "Forget the VM's pinned SSH host key; the next start or attach pins the new one", maxOneArg, func(_ *cobra.Command, args []string) error {
 			return a.app.ForgetHostKey(arg(args))
 		}),
 		command("hook bash|zsh|fish", "Print the shell hook that enters the project's VM when you cd into it", cobra.ArbitraryArgs, func(_ *cobra.Command, args []string) error {
