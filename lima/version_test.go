@@ -17,13 +17,17 @@ func TestParseVersion(t *testing.T) {
 	}{
 		{in: "limactl version 1.2.2\n", want: Version{Major: 1, Minor: 2, Patch: 2}},
 		{in: "limactl version 2.2.0", want: Version{Major: 2, Minor: 2}},
-		{in: "v2.0.0", want: Version{Major: 2}},                                          // the lima-version file's form
-		{in: "2.3.0-beta.0", want: Version{Major: 2, Minor: 3, Pre: "beta.0"}},           // pre-releases
-		{in: "2.2.0-12-gabcdef0", want: Version{Major: 2, Minor: 2, Pre: "12-gabcdef0"}}, // git-describe builds
-		{in: "limactl version <unknown>", want: Version{Dev: true}},                      // unversioned builds
-		{in: "limactl version 2.2", err: true},
+		{in: "v2.0.0", want: Version{Major: 2}},                                                                // the lima-version file's form
+		{in: "2.3.0-beta.0", want: Version{Major: 2, Minor: 3, Pre: "beta.0"}},                                 // pre-releases
+		{in: "2.2.0-12-gabcdef0", want: Version{Major: 2, Minor: 2, Pre: "12-gabcdef0"}},                       // git-describe builds
+		{in: "limactl version <unknown>", want: Version{Dev: true}},                                            // unversioned builds
+		{in: "limactl version 2.2.0.m", want: Version{Major: 2, Minor: 2, Raw: "2.2.0.m"}},                     // a tree with local changes
+		{in: "limactl version 2.2.0-153-g183a60d7", want: Version{Major: 2, Minor: 2, Pre: "153-g183a60d7"}},   // git describe
+		{in: "limactl version 0.19.1-16-gf3dc6ed.m", want: Version{Minor: 19, Patch: 1, Pre: "16-gf3dc6ed.m"}}, // Lima's own example
+		{in: "limactl version 183a60d7", want: Version{Dev: true, Raw: "183a60d7"}},                            // a bare hash: newest
+		{in: "limactl version 2.2", want: Version{Dev: true, Raw: "2.2"}},                                      // not X.Y.Z: newest
+		{in: "lima 2.x.0", want: Version{Dev: true, Raw: "lima 2.x.0"}},                                        // garbage: newest
 		{in: "", err: true},
-		{in: "lima 2.x.0", err: true},
 	} {
 		got, err := ParseVersion(tc.in)
 		if (err != nil) != tc.err || got != tc.want {
@@ -50,6 +54,9 @@ func TestVersionCompare(t *testing.T) {
 		{"2.2.0-rc.0", "2.2.0", 0}, // suffixes do not order
 		{"<unknown>", "2.2.0", 1},  // a dev build counts as the newest
 		{"0.23.2", "1.0.0", -1},
+		{"2.2.0.m", "2.2.0", 0},
+		{"2.1.4-3-gabcdef0.m", "2.2.0", -1},
+		{"183a60d7", "2.2.0", 1}, // unparsable counts as the newest, as in Lima
 	} {
 		if got := v(tc.a).Compare(v(tc.b)); got != tc.want {
 			t.Errorf("%s.Compare(%s) = %d, want %d", tc.a, tc.b, got, tc.want)
