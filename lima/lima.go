@@ -374,7 +374,12 @@ type StartOptions struct {
 	LogFile string
 	// Progress asks limactl to log the guest's cloud-init output while it
 	// boots ("[cloud-init] ..." lines). Only Lima 2.0+ has --progress; with
-	// an older or unknown version it is left out.
+	// an older or unknown version it is left out. It is left out too where
+	// it would change when start returns: with --progress, READY waits for
+	// cloud-init's "completed" event (Lima v2.2.0
+	// pkg/instance/start.go:408-410), which the host agent only watches
+	// for a Linux guest that is not `plain` (pkg/hostagent/hostagent.go:654-664),
+	// so a plain config would wait out the whole timeout.
 	Progress bool
 }
 
@@ -385,7 +390,11 @@ func (c *Client) Start(ctx context.Context, name string, o StartOptions) error {
 		args = append(args, "--timeout="+o.Timeout)
 	}
 	if o.Progress {
-		if v, err := c.Version(ctx); err == nil && v.AtLeast(2, 0) {
+		config := o.ConfigFile
+		if config == "" {
+			config = InstanceAt(c.home(), name).config()
+		}
+		if v, err := c.Version(ctx); err == nil && v.AtLeast(2, 0) && watchesCloudInit(config) {
 			args = append(args, "--progress")
 		}
 	}

@@ -136,20 +136,45 @@ func TestCheckVersion(t *testing.T) {
 	}
 }
 
-// TestStartProgress: --progress goes to limactl only from Lima 2.0.
+// TestStartProgress: --progress goes to limactl only from Lima 2.0, and
+// only for a config whose cloud-init Lima watches: not for a plain one
+// (from sysvm.yaml's lima: overlay or an edited config), where limactl
+// start would wait out its whole timeout.
 func TestStartProgress(t *testing.T) {
 	for _, tc := range []struct {
-		ver  string
-		want bool
-	}{{"1.2.2", false}, {"2.0.0", true}, {"2.2.0", true}} {
-		exe, runs := countingLimactl(t, t.TempDir(), tc.ver)
-		c := &Client{Exe: exe}
-		if err := c.Start(context.Background(), "p", StartOptions{Progress: true}); err != nil {
+		ver, config string
+		create      bool
+		want        bool
+	}{
+		{ver: "1.2.2", config: "cpus: 2\n", want: false},
+		{ver: "2.0.0", config: "cpus: 2\n", want: true},
+		{ver: "2.2.0", config: "cpus: 2\n", want: true},
+		{ver: "2.2.0", config: "cpus: 2\n", create: true, want: true},
+		{ver: "2.2.0", config: "plain: true\n", want: false},
+		{ver: "2.2.0", config: "plain: true\n", create: true, want: false},
+		{ver: "2.2.0", config: "plain: false\nos: Linux\n", want: true},
+		{ver: "2.2.0", config: "os: Darwin\n", want: false},
+	} {
+		dir := t.TempDir()
+		exe, runs := countingLimactl(t, dir, tc.ver)
+		home := filepath.Join(dir, "home")
+		c := &Client{Exe: exe, Home: home}
+		o := StartOptions{Progress: true}
+		path := filepath.Join(home, "p", "lima.yaml")
+		if tc.create {
+			path = filepath.Join(dir, "new.yaml")
+			o.ConfigFile = path
+		}
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(tc.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(context.Background(), "p", o); err != nil {
 			t.Fatal(err)
 		}
 		b, _ := os.ReadFile(runs)
-		if got := strings.Contains(string(b), "start --tty=false --progress p"); got != tc.want {
-			t.Errorf("Lima %s: --progress passed = %v, want %v; runs:\n%s", tc.ver, got, tc.want, b)
+		if got := strings.Contains(string(b), "start --tty=false --progress "); got != tc.want {
+			t.Errorf("Lima %s, %q (create %v): --progress passed = %v, want %v; runs:\n%s", tc.ver, tc.config, tc.create, got, tc.want, b)
 		}
 	}
 }
