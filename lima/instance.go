@@ -71,10 +71,16 @@ func (i *Instance) HostAgentLog() string { return filepath.Join(i.Dir, haLogFile
 
 // MissingConfig returns the name of the Lima config file the instance's
 // directory lacks (left by an interrupted create or delete), as
-// limactl or List reported it; "" when that is not what is wrong.
+// limactl or List reported it, or as the directory of a Broken instance
+// shows it; "" when that is not what is wrong.
 func (i *Instance) MissingConfig() string {
 	for _, pr := range i.Problems {
 		if strings.Contains(pr, configFile) {
+			return configFile
+		}
+	}
+	if i.Status == StatusBroken && i.Dir != "" {
+		if _, err := os.Lstat(i.config()); errors.Is(err, os.ErrNotExist) {
 			return configFile
 		}
 	}
