@@ -27,9 +27,12 @@ func stopAction(f *parsedFlags) error {
 	}
 	if f.bool("force") {
 		stopForcibly(inst)
-		return nil
+	} else if err := stopGracefully(inst); err != nil {
+		return err
 	}
-	return stopGracefully(inst)
+	// After a stop that succeeded, even a forced one (Lima v1.2.2
+	// cmd/limactl/stop.go:45-52; v2.2.0 the same).
+	return reconcileNetworks()
 }
 
 // stopGracefully mirrors instance.StopGracefully@v1.2.2.
@@ -133,11 +136,14 @@ func deleteAction(f *parsedFlags) error {
 		return errors.New("requires at least 1 arg(s), only received 0")
 	}
 	force := f.bool("force")
+	var errs []error
 	for _, name := range f.args {
 		inst, err := inspect(name)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				warnf("Ignoring non-existent instance %s", q(name))
+				if err := missingInstance(name); err != nil {
+					errs = append(errs, err)
+				}
 				continue
 			}
 			return err
@@ -155,7 +161,12 @@ func deleteAction(f *parsedFlags) error {
 		}
 		infof("Deleted %s (%s)", q(name), q(inst.Dir))
 	}
-	return nil
+	// The network check over what is left (Lima v1.2.2
+	// cmd/limactl/delete.go:62; v2.2.0 :67-70, its error joined to the others).
+	if err := reconcileNetworks(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // runWithTimeout runs cmd, killing it after 5 s.
