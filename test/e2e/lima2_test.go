@@ -43,10 +43,7 @@ func TestStrayInstanceDirectory(t *testing.T) {
 func TestHalfDeletedSibling(t *testing.T) {
 	for _, v := range []string{"1.2.2", "2.1.0", "2.2.0"} {
 		t.Run(v, func(t *testing.T) {
-			e := newEnv(t, lab.LimaVersion(v))
-			dir := e.project("web", "")
-			e.ok(dir, "up")
-			e.ok(dir, "stop")
+			e, dir := stoppedProject(t, v)
 			half := e.InstanceDir("gone-dev")
 			if err := os.Mkdir(half, 0o700); err != nil {
 				t.Fatal(err)
@@ -73,10 +70,7 @@ func TestHalfDeletedSibling(t *testing.T) {
 func TestDestroyHalfDeleted(t *testing.T) {
 	for _, v := range []string{"1.2.2", "2.2.0"} {
 		t.Run(v, func(t *testing.T) {
-			e := newEnv(t, lab.LimaVersion(v))
-			dir := e.project("web", "")
-			e.ok(dir, "up")
-			e.ok(dir, "stop")
+			e, dir := stoppedProject(t, v)
 			inst := e.InstanceDir(e.status(dir).VM)
 			if err := os.Remove(filepath.Join(inst, "lima.yaml")); err != nil {
 				t.Fatal(err)
@@ -91,4 +85,15 @@ func TestDestroyHalfDeleted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stoppedProject is a lab of Lima version v with project "web", whose VM
+// was created and stopped.
+func stoppedProject(t *testing.T, v string) (*env, string) {
+	t.Helper()
+	e := newEnv(t, lab.LimaVersion(v))
+	dir := e.project("web", "")
+	e.ok(dir, "up")
+	e.ok(dir, "stop")
+	return e, dir
 }
