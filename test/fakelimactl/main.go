@@ -132,6 +132,9 @@ var commands = map[string]command{
 		{long: "shell", kind: valueFlag},
 		{long: "reconnect", kind: boolFlag},
 	}, interspersed: false, run: shellAction},
+	"edit": {flags: []flagSpec{
+		{long: "set", kind: valueFlag},
+	}, interspersed: true, run: editAction},
 	"validate": {flags: []flagSpec{
 		{long: "fill", kind: boolFlag},
 	}, interspersed: true, run: validateAction},

@@ -14,12 +14,9 @@ import (
 )
 
 func stopAction(f *parsedFlags) error {
-	if len(f.args) > 1 {
-		return fmt.Errorf("accepts at most 1 arg(s), received %d", len(f.args))
-	}
-	name := "default"
-	if len(f.args) == 1 {
-		name = f.args[0]
+	name, err := instanceArg(f)
+	if err != nil {
+		return err
 	}
 	inst, err := inspect(name)
 	if err != nil {
@@ -183,4 +180,16 @@ func runWithTimeout(cmd *exec.Cmd) error {
 		_ = cmd.Process.Kill()
 		return <-done
 	}
+}
+
+// instanceArg is the one optional instance argument of stop and edit,
+// "default" when absent (cobra's MaximumNArgs(1)).
+func instanceArg(f *parsedFlags) (string, error) {
+	if len(f.args) > 1 {
+		return "", fmt.Errorf("accepts at most 1 arg(s), received %d", len(f.args))
+	}
+	if len(f.args) == 1 {
+		return f.args[0], nil
+	}
+	return "default", nil
 }

@@ -103,3 +103,41 @@ func TestPersonalityRefusesRoot(t *testing.T) {
 		})
 	}
 }
+
+// TestEdit: `limactl edit --tty=false --set` changes a stopped instance's
+// settings, refuses a running one and a shrinking disk, and says when
+// nothing changes.
+func TestEdit(t *testing.T) {
+	for _, v := range []string{"1.2.2", "2.2.0"} {
+		t.Run(v, func(t *testing.T) {
+			l := lab.New(t, lab.LimaVersion(v))
+			l.MustLimactl("create", "--name=e", l.WriteLimaYAML("e", ""))
+			script := "#!/bin/sh\necho \"a|b\" | tr a b\n"
+			l.MustLimactl("edit", "--tty=false", "--set",
+				`.cpus = 4 | .disk = "20GiB" | .env = {"A": "x y"} | .provision = [{"mode": "user", "script": "`+strings.ReplaceAll(script, `"`, `\"`)+`"}] | del(.memory)`, "e")
+			inst := one(t, l, "e")
+			cfg := inst["config"].(map[string]any)
+			if inst["cpus"] != 4.0 || inst["disk"] != 20.0*(1<<30) || cfg["env"].(map[string]any)["A"] != "x y" ||
+				cfg["provision"].([]any)[0].(map[string]any)["script"] != script {
+				t.Errorf("after edit: cpus %v disk %v env %v provision %v", inst["cpus"], inst["disk"], cfg["env"], cfg["provision"])
+			}
+			res := l.MustLimactl("edit", "--tty=false", "--set", ".cpus = 4", "e")
+			if !strings.Contains(res.Stderr, "Aborting, no changes made to the instance") {
+				t.Errorf("an edit that changes nothing: %s", res)
+			}
+			res = l.Limactl("edit", "--tty=false", "--set", `.disk = "5GiB"`, "e")
+			if res.ExitCode != 1 || !strings.Contains(fatalMsg(t, res.Stderr), "field `disk`: shrinking the disk (20GiB --> 5GiB) is not supported") {
+				t.Errorf("a shrinking disk: %s", res)
+			}
+			if _, err := os.Stat(l.WorkDir + "/lima.REJECTED.yaml"); err != nil {
+				t.Errorf("the rejected buffer was not saved: %v", err)
+			}
+			l.MustLimactl("start", "--tty=false", "e")
+			res = l.Limactl("edit", "--tty=false", "--set", ".cpus = 1", "e")
+			if res.ExitCode != 1 || fatalMsg(t, res.Stderr) != "cannot edit a running instance" {
+				t.Errorf("edit of a running instance: %s", res)
+			}
+			l.MustLimactl("stop", "e")
+		})
+	}
+}
