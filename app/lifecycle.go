@@ -47,6 +47,7 @@ func (a *App) Up(ctx context.Context, arg string, o UpOptions) error {
 		return err
 	}
 	v.Keep = o.Keep
+	v.ApplySettings = true
 	up := v.Up
 	if o.Recreate {
 		ok, err := a.confirm(o.Yes, "Delete the VM "+p.VM+" and create it again with the current settings? Everything inside it that is not in "+p.Dir+" is lost.",

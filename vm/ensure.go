@@ -65,6 +65,11 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		}
 	}
 	ph.mark("inspect")
+	if inst != nil {
+		if inst, err = m.applySettings(ctx, p, cfg.Bytes, inst); err != nil {
+			return nil, err
+		}
+	}
 	if inst == nil || inst.Status != lima.StatusRunning {
 		if err := m.checkPorts(ctx, p, ports); err != nil {
 			return nil, err

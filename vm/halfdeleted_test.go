@@ -25,14 +25,18 @@ func halfDeletedLimactl(t *testing.T, home, ver, calls string) *lima.Client {
 	if ver == "2.2.0" {
 		list = `echo '{"name":"x-dev","status":"Broken","dir":"` + home + `/x-dev","errors":[]}'; exit 0`
 	}
+	return caseLimactl(t, home, ver,
+		"list) case \"$*\" in *x-dev*) "+list+";; *) echo '{\"name\":\"y-dev\",\"status\":\"Running\",\"dir\":\""+home+"/y-dev\"}';; esac;;\n"+
+			"*) echo \"$*\" >>"+calls+"; case \"$*\" in delete*x-dev) exit 1;; esac;;\n")
+}
+
+// caseLimactl writes a limactl of version ver over LIMA_HOME home whose
+// other commands are the shell case branches cases.
+func caseLimactl(t *testing.T, home, ver, cases string) *lima.Client {
+	t.Helper()
 	dir := t.TempDir()
 	exe := filepath.Join(dir, "limactl")
-	script := "#!/bin/sh\n" +
-		"case \"$1\" in\n" +
-		"--version) echo 'limactl version " + ver + "';;\n" +
-		"list) case \"$*\" in *x-dev*) " + list + ";; *) echo '{\"name\":\"y-dev\",\"status\":\"Running\",\"dir\":\"" + home + "/y-dev\"}';; esac;;\n" +
-		"*) echo \"$*\" >>" + calls + "; case \"$*\" in delete*x-dev) exit 1;; esac;;\n" +
-		"esac\n"
+	script := "#!/bin/sh\ncase \"$1\" in\n--version) echo 'limactl version " + ver + "';;\n" + cases + "esac\n"
 	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
