@@ -1,14 +1,18 @@
 // Package lima drives the limactl command-line tool through its public
 // contract: `limactl list --json` (one JSON object per line), start, stop,
-// delete and validate.
+// delete, edit --set and validate.
 //
 // It is also the only package that knows Lima's private instance directory
 // ($LIMA_HOME/<name>, instance.go): where the ssh.config is, the
 // directories its config mounts, the host agent's events and log, the serial console logs and the host key
 // fingerprints a guest prints there (console.go), and what a crash leaves
 // behind: pid files, the command lines of the processes they name, and
-// dead sockets (pidfiles.go). It only reads there; what to do about what it
-// finds (recovery, host key trust, progress) is its callers' decision.
+// dead sockets (pidfiles.go). It only reads there, except for a
+// half-deleted instance, a directory without lima.yaml that no limactl
+// command removes (halfdeleted.go): on its caller's word it removes that
+// one directory or moves it out of Lima's instance namespace. What to do
+// about what it finds (recovery, host key trust, progress, half-deleted
+// instances) is its callers' decision.
 package lima
 
 import (
