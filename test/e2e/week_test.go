@@ -49,14 +49,22 @@ func TestSettingsTakeEffect(t *testing.T) {
 		t.Fatalf("sysvm config does not show the new settings:\n%s", out)
 	}
 	e.ok(dir, "shell", "--", "sh", "-c", "echo kept >$HOME/guest-file")
-	r := e.ok(dir, "up")
-	for _, want := range []string{"regenerated", "applying changed settings without recreating the VM", "cpus: 2 → 3", "memory: 2GiB → 3GiB", "portForwards changed", "stopping settings-dev"} {
-		if !strings.Contains(r.Stderr, want) {
-			t.Errorf("up on the running VM does not say %q:\n%s", want, r.Stderr)
-		}
+	// --no-apply (the shell hook's background up) only reports them.
+	r := e.ok(dir, "up", "--no-apply")
+	if !strings.Contains(r.Stderr, "regenerated") {
+		t.Errorf("up does not say it regenerated the config:\n%s", r.Stderr)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, ".lima", "config.yaml")); !strings.Contains(string(b), "cpus: 3") {
 		t.Errorf("the unedited config was not regenerated:\n%s", b)
+	}
+	if cpus, _ := e.limaInstance("settings-dev"); cpus != 2 || !strings.Contains(r.Stderr, "to apply them: sysvm up  (stops and starts the VM") {
+		t.Errorf("up --no-apply: cpus %d\n%s", cpus, r.Stderr)
+	}
+	r = e.ok(dir, "up")
+	for _, want := range []string{"applying changed settings without recreating the VM", "cpus: 2 → 3", "memory: 2GiB → 3GiB", "portForwards changed", "stopping settings-dev"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("up on the running VM does not say %q:\n%s", want, r.Stderr)
+		}
 	}
 	if cpus, mem := e.limaInstance("settings-dev"); cpus != 3 || mem != 3<<30 {
 		t.Errorf("after up: cpus %d memory %d, want 3 and 3GiB", cpus, mem)
