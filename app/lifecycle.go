@@ -20,6 +20,9 @@ type UpOptions struct {
 	Recreate, Yes bool
 	// Keep keeps this run of the VM up: idle stop leaves it alone.
 	Keep bool
+	// NoApply leaves changed settings unapplied (only reported): the
+	// background up of the shell hook must not restart a VM in use.
+	NoApply bool
 }
 
 // Up creates the project's VM if needed and starts it (see vm.Manager.Up),
@@ -39,7 +42,7 @@ func (a *App) Up(ctx context.Context, arg string, o UpOptions) error {
 		if err != nil {
 			return err
 		}
-		argv := []string{exe, "up", p.Dir, "--name=" + a.Name, fmt.Sprintf("--keep=%t", o.Keep)}
+		argv := []string{exe, "up", p.Dir, "--name=" + a.Name, fmt.Sprintf("--keep=%t", o.Keep), "--no-apply"}
 		logPath, err := v.UpBackground(p, s, argv)
 		if err == nil {
 			a.UI.Say("bringing %s up in the background (log: %s)", p.VM, logPath)
@@ -47,6 +50,7 @@ func (a *App) Up(ctx context.Context, arg string, o UpOptions) error {
 		return err
 	}
 	v.Keep = o.Keep
+	v.ApplySettings = !o.NoApply
 	up := v.Up
 	if o.Recreate {
 		ok, err := a.confirm(o.Yes, "Delete the VM "+p.VM+" and create it again with the current settings? Everything inside it that is not in "+p.Dir+" is lost.",

@@ -17,9 +17,14 @@ type haEvent struct {
 	} `json:"status"`
 }
 
-// StartedDegraded reports whether the host agent's last event says the VM
-// runs degraded: the structured answer behind `limactl start`'s exit 1
-// with "degraded, status=…", whose wording sysvm does not rely on.
+// StartedDegraded reports whether the host agent's last event that says
+// running or exiting says the VM runs degraded: the structured answer
+// behind `limactl start`'s exit 1 with "degraded, status=…", whose wording
+// sysvm does not rely on. Events that say neither are skipped: in 2.x the
+// cloud-init and port-forward watchers send a copy of the status taken
+// without a lock, which can land after the degraded "running" event with
+// `running: false` (Lima v2.2.0 pkg/hostagent/hostagent.go:353-383), and `limactl start` itself ends at the first event that
+// says running or exiting (pkg/instance/start.go:391-400).
 func (i *Instance) StartedDegraded() bool {
 	b, err := os.ReadFile(i.events())
 	if err != nil {
@@ -28,7 +33,7 @@ func (i *Instance) StartedDegraded() bool {
 	var last haEvent
 	for _, line := range bytes.Split(b, []byte("\n")) {
 		var ev haEvent
-		if json.Unmarshal(line, &ev) == nil {
+		if json.Unmarshal(line, &ev) == nil && (ev.Status.Running || ev.Status.Exiting) {
 			last = ev
 		}
 	}

@@ -71,21 +71,49 @@ func (i *Instance) HostAgentLog() string { return filepath.Join(i.Dir, haLogFile
 
 // MissingConfig returns the name of the Lima config file the instance's
 // directory lacks (left by an interrupted create or delete), as
-// limactl or List reported it; "" when that is not what is wrong.
+// limactl or List reported it, or as the directory of a Broken instance
+// shows it; "" when that is not what is wrong.
 func (i *Instance) MissingConfig() string {
 	for _, pr := range i.Problems {
 		if strings.Contains(pr, configFile) {
 			return configFile
 		}
 	}
+	if i.Status == StatusBroken && i.Dir != "" {
+		if _, err := os.Lstat(i.config()); errors.Is(err, os.ErrNotExist) {
+			return configFile
+		}
+	}
 	return ""
+}
+
+// config is the instance's Lima config file.
+func (i *Instance) config() string { return filepath.Join(i.Dir, configFile) }
+
+// watchesCloudInit reports whether Lima's host agent watches cloud-init
+// for the config at path: only for a Linux guest that is not `plain`
+// (Lima v2.2.0 pkg/hostagent/hostagent.go:654). An unreadable config
+// counts as not watched.
+func watchesCloudInit(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var cfg struct {
+		Plain *bool   `yaml:"plain"`
+		OS    *string `yaml:"os"`
+	}
+	if yaml.Unmarshal(b, &cfg) != nil {
+		return false
+	}
+	return (cfg.Plain == nil || !*cfg.Plain) && (cfg.OS == nil || *cfg.OS == "" || strings.EqualFold(*cfg.OS, "Linux"))
 }
 
 // Mounts returns the host directories the instance's Lima config mounts,
 // absolute, with `~` expanded and symbolic links resolved where they
 // exist; nil when the instance has no config.
 func (i *Instance) Mounts() ([]string, error) {
-	path := filepath.Join(i.Dir, configFile)
+	path := i.config()
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

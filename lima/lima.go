@@ -1,14 +1,18 @@
 // Package lima drives the limactl command-line tool through its public
 // contract: `limactl list --json` (one JSON object per line), start, stop,
-// delete and validate.
+// delete, edit --set and validate.
 //
 // It is also the only package that knows Lima's private instance directory
 // ($LIMA_HOME/<name>, instance.go): where the ssh.config is, the
 // directories its config mounts, the host agent's events and log, the serial console logs and the host key
 // fingerprints a guest prints there (console.go), and what a crash leaves
 // behind: pid files, the command lines of the processes they name, and
-// dead sockets (pidfiles.go). It only reads there; what to do about what it
-// finds (recovery, host key trust, progress) is its callers' decision.
+// dead sockets (pidfiles.go). It only reads there, except for a
+// half-deleted instance, a directory without lima.yaml that no limactl
+// command removes (halfdeleted.go): on its caller's word it removes that
+// one directory or moves it out of Lima's instance namespace. What to do
+// about what it finds (recovery, host key trust, progress, half-deleted
+// instances) is its callers' decision.
 package lima
 
 import (
@@ -374,7 +378,12 @@ type StartOptions struct {
 	LogFile string
 	// Progress asks limactl to log the guest's cloud-init output while it
 	// boots ("[cloud-init] ..." lines). Only Lima 2.0+ has --progress; with
-	// an older or unknown version it is left out.
+	// an older or unknown version it is left out. It is left out too where
+	// it would change when start returns: with --progress, READY waits for
+	// cloud-init's "completed" event (Lima v2.2.0
+	// pkg/instance/start.go:408-410), which the host agent only watches
+	// for a Linux guest that is not `plain` (pkg/hostagent/hostagent.go:654-664),
+	// so a plain config would wait out the whole timeout.
 	Progress bool
 }
 
@@ -385,7 +394,11 @@ func (c *Client) Start(ctx context.Context, name string, o StartOptions) error {
 		args = append(args, "--timeout="+o.Timeout)
 	}
 	if o.Progress {
-		if v, err := c.Version(ctx); err == nil && v.AtLeast(2, 0) {
+		config := o.ConfigFile
+		if config == "" {
+			config = InstanceAt(c.home(), name).config()
+		}
+		if v, err := c.Version(ctx); err == nil && v.AtLeast(2, 0) && watchesCloudInit(config) {
 			args = append(args, "--progress")
 		}
 	}

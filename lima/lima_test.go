@@ -1,9 +1,12 @@
 package lima
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -66,5 +69,46 @@ func TestFind(t *testing.T) {
 	env["LIMACTL"] = sh
 	if p, err := Find(func(k string) string { return env[k] }); err != nil || p != sh {
 		t.Errorf("Find = %q, %v", p, err)
+	}
+}
+
+func TestSetExpression(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		set     map[string]any
+		removed []string
+		want    string
+		err     bool
+	}{
+		{name: "scalars", set: map[string]any{"memory": "8GiB", "cpus": 4}, want: `.cpus = 4 | .memory = "8GiB"`},
+		{name: "lists and maps", set: map[string]any{"portForwards": []any{map[string]any{"guestPort": 3000, "hostIP": "127.0.0.1"}}},
+			want: `.portForwards = [{"guestPort": 3000, "hostIP": "127.0.0.1"}]`},
+		{name: "a script, newlines and quotes", set: map[string]any{"provision": []any{map[string]any{"mode": "user", "script": "#!/bin/sh\necho \"hi\" | tr a-z A-Z\n"}}},
+			want: ".provision = [{\"mode\": \"user\", \"script\": \"#!/bin/sh\necho \\\"hi\\\" | tr a-z A-Z\n\"}]"},
+		{name: "removed", set: map[string]any{"cpus": 2}, removed: []string{"env"}, want: `.cpus = 2 | del(.env)`},
+		{name: "null and bool", set: map[string]any{"env": nil, "plain": false}, want: `.env = null | .plain = false`},
+		{name: "a backslash before a quote", set: map[string]any{"env": map[string]any{"A": `x\"y`}}, err: true},
+		{name: "a trailing backslash", set: map[string]any{"env": map[string]any{"A": `x\`}}, err: true},
+		{name: "a key that is no name", set: map[string]any{"a.b": 1}, err: true},
+		{name: "nothing", err: true},
+	} {
+		got, err := SetExpression(tc.set, tc.removed)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("%s: SetExpression = %q, %v; want %q (error %v)", tc.name, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestEdit: the changes go to limactl as one --set, for the instance, with
+// --tty=false.
+func TestEdit(t *testing.T) {
+	exe, runs := countingLimactl(t, t.TempDir(), "2.2.0")
+	c := &Client{Exe: exe}
+	if err := c.Edit(context.Background(), "p", map[string]any{"cpus": 4, "memory": "8GiB"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(runs)
+	if got := strings.TrimSpace(string(b)); got != `edit --tty=false --set .cpus = 4 | .memory = "8GiB" p` {
+		t.Errorf("ran %q", got)
 	}
 }

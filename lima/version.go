@@ -3,6 +3,7 @@ package lima
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,9 +19,15 @@ type Version struct {
 	// Pre is a pre-release or build suffix ("beta.0", "12-gabcdef"); it
 	// does not take part in comparisons.
 	Pre string
-	// Dev marks an unversioned build (`limactl version <unknown>`), which
-	// Lima itself treats as the very latest release.
+	// Dev marks a build whose version Lima cannot parse either: an
+	// unversioned build (`limactl version <unknown>`), a bare commit hash,
+	// anything not X.Y.Z. Lima itself treats those as the very latest
+	// release (Lima v2.2.0 pkg/version/versionutil/versionutil.go:30-33),
+	// and so does sysvm.
 	Dev bool
+	// Raw is what limactl printed, without "limactl version " and "v",
+	// when String would not give it back ("2.2.0.m", a commit hash).
+	Raw string
 }
 
 // MinVersion is the oldest Lima sysvm drives. 1.0.0 because sysvm's
@@ -30,36 +37,63 @@ type Version struct {
 // pkg/instance/hostname).
 var MinVersion = Version{Major: 1}
 
-// ParseVersion reads "limactl version 2.2.0", "v1.2.2", "2.3.0-beta.0" or
-// "<unknown>".
+// ParseVersion reads what `limactl --version` prints the way Lima reads
+// its own version strings (Lima v1.2.2 and v2.2.0
+// pkg/version/versionutil/versionutil.go:16-21): without a leading "v",
+// up to the first "-" (a pre-release, or `git describe`'s
+// "-153-g183a60d7"), without the ".m" a build from a modified tree
+// carries (Lima's Makefile). What is then not X.Y.Z ("<unknown>", a bare
+// commit hash) is a Dev build, newer than every release, as Lima treats
+// it. Only empty output is an error.
 func ParseVersion(s string) (Version, error) {
 	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "limactl version ")
+	s = strings.TrimSpace(strings.TrimPrefix(s, "limactl version "))
+	if s == "" {
+		return Version{}, errors.New("limactl printed no version")
+	}
 	if s == "<unknown>" {
 		return Version{Dev: true}, nil
 	}
-	core, pre, _ := strings.Cut(strings.TrimPrefix(s, "v"), "-")
+	raw := strings.TrimPrefix(s, "v")
+	core, pre, _ := strings.Cut(raw, "-")
 	core, build, _ := strings.Cut(core, "+")
 	if pre == "" {
 		pre = build
 	}
-	parts := strings.Split(core, ".")
+	trimmed := strings.TrimSuffix(core, ".m")
+	v, ok := parseCore(trimmed)
+	if !ok {
+		return Version{Dev: true, Raw: raw}, nil
+	}
+	v.Pre = pre
+	if trimmed != core {
+		v.Raw = raw
+	}
+	return v, nil
+}
+
+// parseCore reads X.Y.Z, each a decimal number.
+func parseCore(s string) (Version, bool) {
+	parts := strings.Split(s, ".")
 	if len(parts) != 3 {
-		return Version{}, fmt.Errorf("%q is not a Lima version (want X.Y.Z)", s)
+		return Version{}, false
 	}
 	var n [3]int
 	for i, p := range parts {
 		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 {
-			return Version{}, fmt.Errorf("%q is not a Lima version (want X.Y.Z)", s)
+		if err != nil || v < 0 || p == "" || p[0] == '+' {
+			return Version{}, false
 		}
 		n[i] = v
 	}
-	return Version{Major: n[0], Minor: n[1], Patch: n[2], Pre: pre}, nil
+	return Version{Major: n[0], Minor: n[1], Patch: n[2]}, true
 }
 
 // String returns the version as limactl prints it, without "v".
 func (v Version) String() string {
+	if v.Raw != "" {
+		return v.Raw
+	}
 	if v.Dev {
 		return "<unknown>"
 	}

@@ -17,13 +17,17 @@ func TestParseVersion(t *testing.T) {
 	}{
 		{in: "limactl version 1.2.2\n", want: Version{Major: 1, Minor: 2, Patch: 2}},
 		{in: "limactl version 2.2.0", want: Version{Major: 2, Minor: 2}},
-		{in: "v2.0.0", want: Version{Major: 2}},                                          // the lima-version file's form
-		{in: "2.3.0-beta.0", want: Version{Major: 2, Minor: 3, Pre: "beta.0"}},           // pre-releases
-		{in: "2.2.0-12-gabcdef0", want: Version{Major: 2, Minor: 2, Pre: "12-gabcdef0"}}, // git-describe builds
-		{in: "limactl version <unknown>", want: Version{Dev: true}},                      // unversioned builds
-		{in: "limactl version 2.2", err: true},
+		{in: "v2.0.0", want: Version{Major: 2}},                                                                // the lima-version file's form
+		{in: "2.3.0-beta.0", want: Version{Major: 2, Minor: 3, Pre: "beta.0"}},                                 // pre-releases
+		{in: "2.2.0-12-gabcdef0", want: Version{Major: 2, Minor: 2, Pre: "12-gabcdef0"}},                       // git-describe builds
+		{in: "limactl version <unknown>", want: Version{Dev: true}},                                            // unversioned builds
+		{in: "limactl version 2.2.0.m", want: Version{Major: 2, Minor: 2, Raw: "2.2.0.m"}},                     // a tree with local changes
+		{in: "limactl version 2.2.0-153-g183a60d7", want: Version{Major: 2, Minor: 2, Pre: "153-g183a60d7"}},   // git describe
+		{in: "limactl version 0.19.1-16-gf3dc6ed.m", want: Version{Minor: 19, Patch: 1, Pre: "16-gf3dc6ed.m"}}, // Lima's own example
+		{in: "limactl version 183a60d7", want: Version{Dev: true, Raw: "183a60d7"}},                            // a bare hash: newest
+		{in: "limactl version 2.2", want: Version{Dev: true, Raw: "2.2"}},                                      // not X.Y.Z: newest
+		{in: "lima 2.x.0", want: Version{Dev: true, Raw: "lima 2.x.0"}},                                        // garbage: newest
 		{in: "", err: true},
-		{in: "lima 2.x.0", err: true},
 	} {
 		got, err := ParseVersion(tc.in)
 		if (err != nil) != tc.err || got != tc.want {
@@ -50,6 +54,9 @@ func TestVersionCompare(t *testing.T) {
 		{"2.2.0-rc.0", "2.2.0", 0}, // suffixes do not order
 		{"<unknown>", "2.2.0", 1},  // a dev build counts as the newest
 		{"0.23.2", "1.0.0", -1},
+		{"2.2.0.m", "2.2.0", 0},
+		{"2.1.4-3-gabcdef0.m", "2.2.0", -1},
+		{"183a60d7", "2.2.0", 1}, // unparsable counts as the newest, as in Lima
 	} {
 		if got := v(tc.a).Compare(v(tc.b)); got != tc.want {
 			t.Errorf("%s.Compare(%s) = %d, want %d", tc.a, tc.b, got, tc.want)
@@ -129,20 +136,45 @@ func TestCheckVersion(t *testing.T) {
 	}
 }
 
-// TestStartProgress: --progress goes to limactl only from Lima 2.0.
+// TestStartProgress: --progress goes to limactl only from Lima 2.0, and
+// only for a config whose cloud-init Lima watches: not for a plain one
+// (from sysvm.yaml's lima: overlay or an edited config), where limactl
+// start would wait out its whole timeout.
 func TestStartProgress(t *testing.T) {
 	for _, tc := range []struct {
-		ver  string
-		want bool
-	}{{"1.2.2", false}, {"2.0.0", true}, {"2.2.0", true}} {
-		exe, runs := countingLimactl(t, t.TempDir(), tc.ver)
-		c := &Client{Exe: exe}
-		if err := c.Start(context.Background(), "p", StartOptions{Progress: true}); err != nil {
+		ver, config string
+		create      bool
+		want        bool
+	}{
+		{ver: "1.2.2", config: "cpus: 2\n", want: false},
+		{ver: "2.0.0", config: "cpus: 2\n", want: true},
+		{ver: "2.2.0", config: "cpus: 2\n", want: true},
+		{ver: "2.2.0", config: "cpus: 2\n", create: true, want: true},
+		{ver: "2.2.0", config: "plain: true\n", want: false},
+		{ver: "2.2.0", config: "plain: true\n", create: true, want: false},
+		{ver: "2.2.0", config: "plain: false\nos: Linux\n", want: true},
+		{ver: "2.2.0", config: "os: Darwin\n", want: false},
+	} {
+		dir := t.TempDir()
+		exe, runs := countingLimactl(t, dir, tc.ver)
+		home := filepath.Join(dir, "home")
+		c := &Client{Exe: exe, Home: home}
+		o := StartOptions{Progress: true}
+		path := filepath.Join(home, "p", "lima.yaml")
+		if tc.create {
+			path = filepath.Join(dir, "new.yaml")
+			o.ConfigFile = path
+		}
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(tc.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(context.Background(), "p", o); err != nil {
 			t.Fatal(err)
 		}
 		b, _ := os.ReadFile(runs)
-		if got := strings.Contains(string(b), "start --tty=false --progress p"); got != tc.want {
-			t.Errorf("Lima %s: --progress passed = %v, want %v; runs:\n%s", tc.ver, got, tc.want, b)
+		if got := strings.Contains(string(b), "start --tty=false --progress "); got != tc.want {
+			t.Errorf("Lima %s, %q (create %v): --progress passed = %v, want %v; runs:\n%s", tc.ver, tc.config, tc.create, got, tc.want, b)
 		}
 	}
 }

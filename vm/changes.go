@@ -34,10 +34,23 @@ func (m *Manager) changed(vm string, now []byte) []string {
 // sayChanged tells the user when the VM runs with other settings than the
 // config now (now) asks for, and how to apply them.
 func (m *Manager) sayChanged(p *project.Project, now []byte) {
-	if ch := m.changed(p.VM, now); len(ch) > 0 {
-		m.Progress.Say("%s was created with other settings: %s", p.VM, strings.Join(ch, "; "))
-		m.Progress.Say("to apply them: sysvm up --recreate  (deletes and recreates the VM; %s is kept)", p.Dir)
+	ch := m.changed(p.VM, now)
+	if len(ch) == 0 {
+		return
 	}
+	m.Progress.Say("%s was created with other settings: %s", p.VM, strings.Join(ch, "; "))
+	created, _ := m.State.Created(p.VM)
+	pl, ok := planSettings(created, now)
+	switch {
+	case ok && len(pl.recreate) == 0 && pl.shrink == "":
+		m.Progress.Say("to apply them: sysvm up  (stops and starts the VM; what is in it is kept)")
+		return
+	case ok && len(pl.recreate) > 0:
+		m.Progress.Say("only a new VM takes a change of %s", strings.Join(pl.recreate, ", "))
+	case ok:
+		m.Progress.Say("Lima cannot shrink a VM's disk (%s)", pl.shrink)
+	}
+	m.Progress.Say("to apply them: sysvm up --recreate  (deletes and recreates the VM; %s is kept)", p.Dir)
 }
 
 // Changes compares two Lima configs key by key and says what differs, as

@@ -65,6 +65,11 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 		}
 	}
 	ph.mark("inspect")
+	if inst != nil {
+		if inst, err = m.applySettings(ctx, p, cfg.Bytes, inst); err != nil {
+			return nil, err
+		}
+	}
 	if inst == nil || inst.Status != lima.StatusRunning {
 		if err := m.checkPorts(ctx, p, ports); err != nil {
 			return nil, err
@@ -153,12 +158,13 @@ func (m *Manager) Ensure(ctx context.Context, p *project.Project, s limaconfig.S
 }
 
 // halfDeleted explains an instance directory without its Lima config (left
-// by an interrupted create or delete). No limactl command repairs it:
-// `limactl delete` treats it as not existing in 1.x and 2.2.
+// by an interrupted create or delete). No limactl command repairs it
+// (see lima.RemoveHalfDeleted); `sysvm up --recreate` and `sysvm destroy`
+// remove it.
 func halfDeleted(inst *lima.Instance) error {
 	if missing := inst.MissingConfig(); missing != "" {
 		return hint.Wrap(fmt.Errorf("VM %s is Broken: its instance directory %s has no %s (an interrupted create or delete?)", inst.Name, inst.Dir, missing),
-			fmt.Sprintf("move it away, then create the VM again: mv %s %s.broken && sysvm up", inst.Dir, inst.Dir))
+			"sysvm up --recreate  (removes that directory and creates the VM again)")
 	}
 	return nil
 }

@@ -55,10 +55,11 @@ func TestSayEscapesProjectPaths(t *testing.T) {
 	os.WriteFile(p.LimaConfig(), []byte("cpus: 2\n"), 0o644)
 	u, _, _, errOut := uitest.New()
 	m := &Manager{State: state.Dir(t.TempDir()), Progress: &Progress{UI: u}}
-	if _, err := m.State.SaveCreated(p.VM, []byte("cpus: 4\n")); err != nil {
+	// A change only a new VM takes: the hint names the project's path.
+	if _, err := m.State.SaveCreated(p.VM, []byte("arch: x86_64\n")); err != nil {
 		t.Fatal(err)
 	}
-	m.sayChanged(p, []byte("cpus: 2\n"))
+	m.sayChanged(p, []byte("arch: aarch64\n"))
 	got := errOut.String()
 	if strings.ContainsAny(got, "\x1b\x07") || !strings.Contains(got, `x\x1b]0;pwned\a\x1b[2J is kept`) {
 		t.Errorf("stderr carries the raw escape sequences or lacks the escaped path:\n%q", got)

@@ -41,6 +41,7 @@ func (m *Manager) start(ctx context.Context, vm, cfg, phase string, ph *phases) 
 		}
 	}()
 
+	m.moveHalfDeletedSiblings(ctx, vm)
 	began := time.Now()
 	stop := m.Progress.watch(vm, phase, []string{m.instance(vm).HostAgentLog(), startLog})
 	done := make(chan error, 1)

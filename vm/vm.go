@@ -40,6 +40,10 @@ type Manager struct {
 	// and hangs up; Ensure calls it under the VM's lock (see ensurePin).
 	// Nil: Ensure makes no pins.
 	PinHostKey func(ctx context.Context, inst *lima.Instance) error
+	// ApplySettings lets Up apply changed settings to the VM it finds,
+	// stopping and starting it when Lima can apply them without a new VM
+	// (`sysvm up`); without it they are only reported.
+	ApplySettings bool
 	// Keep marks the VM's run as one idle stop must leave alone
 	// (`sysvm up --keep`); it holds until the VM next stops.
 	Keep bool

@@ -28,9 +28,11 @@ func (e *env) limaInstance(vm string) (cpus int, memory int64) {
 }
 
 // TestSettingsTakeEffect: a change to sysvm.yaml reaches the config sysvm
-// generated, `up` on the existing VM says what changed, `up --recreate`
-// recreates the VM with it, and neither the project's files nor a config
-// the user edited are ever touched.
+// generated; `up` on the existing VM says what changed and, since Lima can
+// apply cpus, memory and ports to a stopped instance, stops it, applies
+// them with limactl edit and starts it again, a file written in the guest
+// still there; `up --recreate` still recreates the VM; and neither the
+// project's files nor a config the user edited are ever touched.
 func TestSettingsTakeEffect(t *testing.T) {
 	e := newEnv(t)
 	dir := e.project("settings", "cpus: 2\nmemory: 2GiB\n")
@@ -46,17 +48,35 @@ func TestSettingsTakeEffect(t *testing.T) {
 	if out := e.ok(dir, "config").Stdout; !strings.Contains(out, "cpus: 3") || !strings.Contains(out, "memory: 3GiB") {
 		t.Fatalf("sysvm config does not show the new settings:\n%s", out)
 	}
-	r := e.ok(dir, "up")
-	for _, want := range []string{"regenerated", "cpus: 2 → 3", "memory: 2GiB → 3GiB", "portForwards changed", "sysvm up --recreate"} {
-		if !strings.Contains(r.Stderr, want) {
-			t.Errorf("up on the running VM does not say %q:\n%s", want, r.Stderr)
-		}
+	e.ok(dir, "shell", "--", "sh", "-c", "echo kept >$HOME/guest-file")
+	// --no-apply (the shell hook's background up) only reports them.
+	r := e.ok(dir, "up", "--no-apply")
+	if !strings.Contains(r.Stderr, "regenerated") {
+		t.Errorf("up does not say it regenerated the config:\n%s", r.Stderr)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, ".lima", "config.yaml")); !strings.Contains(string(b), "cpus: 3") {
 		t.Errorf("the unedited config was not regenerated:\n%s", b)
 	}
-	if s := e.status(dir); len(s.Changed) != 3 {
-		t.Errorf("status changed = %q, want cpus, memory and portForwards", s.Changed)
+	if cpus, _ := e.limaInstance("settings-dev"); cpus != 2 || !strings.Contains(r.Stderr, "to apply them: sysvm up  (stops and starts the VM") {
+		t.Errorf("up --no-apply: cpus %d\n%s", cpus, r.Stderr)
+	}
+	r = e.ok(dir, "up")
+	for _, want := range []string{"applying changed settings without recreating the VM", "cpus: 2 → 3", "memory: 2GiB → 3GiB", "portForwards changed", "stopping settings-dev"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("up on the running VM does not say %q:\n%s", want, r.Stderr)
+		}
+	}
+	if cpus, mem := e.limaInstance("settings-dev"); cpus != 3 || mem != 3<<30 {
+		t.Errorf("after up: cpus %d memory %d, want 3 and 3GiB", cpus, mem)
+	}
+	if n := e.creates("settings-dev"); n != 1 {
+		t.Errorf("%d creates after applying the settings, want 1", n)
+	}
+	if r := e.ok(dir, "shell", "--", "sh", "-c", "cat $HOME/guest-file"); strings.TrimSpace(r.Stdout) != "kept" {
+		t.Errorf("the guest's file after applying the settings: %s", r)
+	}
+	if s := e.status(dir); s.State != "Running" || len(s.Changed) != 0 {
+		t.Errorf("after applying the settings: %+v", s)
 	}
 
 	// Without a terminal and without --yes nothing is deleted.
@@ -72,6 +92,9 @@ func TestSettingsTakeEffect(t *testing.T) {
 	}
 	if cpus, mem := e.limaInstance("settings-dev"); cpus != 3 || mem != 3<<30 {
 		t.Errorf("recreated with cpus %d memory %d, want 3 and 3GiB", cpus, mem)
+	}
+	if r := e.run(dir, "shell", "--", "sh", "-c", "cat $HOME/guest-file"); strings.Contains(r.Stdout, "kept") {
+		t.Errorf("the guest's file survived a recreate: %s", r)
 	}
 	if s := e.status(dir); s.State != "Running" || len(s.Changed) != 0 {
 		t.Errorf("after the recreate: %+v", s)

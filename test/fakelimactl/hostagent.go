@@ -151,11 +151,16 @@ func (ha *hostAgent) run() int {
 	if knobOn("FAKELIMA_START_HANG", ha.name) {
 		haLog("info", `Waiting for the final requirement 1 of 1: "boot scripts must have finished" (FAKELIMA_START_HANG: forever)`)
 	} else {
-		if ha.progress {
-			ha.cloudInitProgress()
-		}
 		haLog("info", "The final requirement 1 of 1 is satisfied")
 		emit(haStatus{Running: true, SSHLocalPort: ha.port})
+		// The cloud-init watch runs beside the boot and its events
+		// copy the current status; "completed" comes after running
+		// here, so a start with --progress waits for it. It runs only
+		// for a Linux guest that is not plain (Lima v2.2.0
+		// pkg/hostagent/hostagent.go:654-664).
+		if ha.progress && (ha.y.Plain == nil || !*ha.y.Plain) && (ha.y.OS == nil || *ha.y.OS == "Linux") {
+			ha.cloudInitProgress()
+		}
 	}
 
 	select {
@@ -176,14 +181,16 @@ func (ha *hostAgent) run() int {
 // completed. The fake guest runs no cloud-init, so the lines name the
 // provision scripts it would have run.
 func (ha *hostAgent) cloudInitProgress() {
-	emit(haStatus{SSHLocalPort: ha.port, CloudInitProgress: &cloudInitProgress{Active: true}})
+	st := func(p *cloudInitProgress) haStatus {
+		return haStatus{Running: true, SSHLocalPort: ha.port, CloudInitProgress: p}
+	}
+	emit(st(&cloudInitProgress{Active: true}))
 	for i, p := range ha.y.Provision {
 		line := fmt.Sprintf("fakelimactl: provision script %d (mode %v) skipped: the fake guest runs no cloud-init", i, p["mode"])
-		emit(haStatus{SSHLocalPort: ha.port, CloudInitProgress: &cloudInitProgress{Active: true, LogLine: line}})
+		emit(st(&cloudInitProgress{Active: true, LogLine: line}))
 	}
-	emit(haStatus{SSHLocalPort: ha.port, CloudInitProgress: &cloudInitProgress{Active: true,
-		LogLine: "Cloud-init v. fakelimactl finished"}})
-	emit(haStatus{SSHLocalPort: ha.port, CloudInitProgress: &cloudInitProgress{Completed: true}})
+	emit(st(&cloudInitProgress{Active: true, LogLine: "Cloud-init v. fakelimactl finished"}))
+	emit(st(&cloudInitProgress{Completed: true}))
 }
 
 // prepare serves ha.sock, picks the SSH port and writes ssh.config and the

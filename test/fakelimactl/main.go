@@ -44,7 +44,7 @@
 // fingerprints for the sshd's key, as a real guest prints at boot.
 //
 // Deliberate deviations (documented where implemented):
-//   - It never refuses root (CI runs as root).
+//   - It refuses root only with FAKELIMA_REFUSE_ROOT=1 (CI runs as root).
 //   - 1.2.2 only: `start NAME` for a non-existent NAME fails with
 //     `instance "NAME" does not exist` instead of creating NAME from
 //     template://default. The 2.x personalities create it, like Lima.
@@ -74,6 +74,7 @@
 //	FAKELIMA_NO_CONSOLE_KEYS=1  the guest prints no host key fingerprints on
 //	                         its console (serial.log)
 //	FAKELIMA_MAX_SESSIONS=10 sshd's MaxSessions (default 100)
+//	FAKELIMA_REFUSE_ROOT=1   refuse to run as root, as the release does
 //
 // Every invocation except the internal hostagent appends its argv (joined by
 // spaces) to $LIMA_HOME/_fake/calls.log.
@@ -131,6 +132,9 @@ var commands = map[string]command{
 		{long: "shell", kind: valueFlag},
 		{long: "reconnect", kind: boolFlag},
 	}, interspersed: false, run: shellAction},
+	"edit": {flags: []flagSpec{
+		{long: "set", kind: valueFlag},
+	}, interspersed: true, run: editAction},
 	"validate": {flags: []flagSpec{
 		{long: "fill", kind: boolFlag},
 	}, interspersed: true, run: validateAction},
@@ -167,6 +171,12 @@ func run(args []string) int {
 	}
 	if sub != "hostagent" {
 		recordCall(args)
+	}
+	if err := refusesRoot(sub); errors.Is(err, errRootBeforeCommand) {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	} else if err != nil {
+		return fatal(err)
 	}
 	if sub == "" {
 		f, err := parseFlags(rest, globalFlags, true)

@@ -70,6 +70,10 @@ func startAction(f *parsedFlags) error {
 	default:
 		warnf("expected status %s, got %s", q(statusStopped), q(inst.Status))
 	}
+	// Lima v1.2.2 cmd/limactl/start.go:465, v2.2.0 the same place.
+	if err := reconcileNetworks(); err != nil {
+		return err
+	}
 	return startInstance(inst, timeout, f.bool("progress"))
 }
 
@@ -399,6 +403,15 @@ func startInstance(inst *instance, timeout time.Duration, progress bool) error {
 		}
 		select {
 		case <-ctx.Done():
+			if running {
+				// A running event came, but with --progress no
+				// "completed" (a plain guest's host agent never sends
+				// one): the watch ends at the timeout without an error
+				// and without READY (Lima v2.2.0
+				// pkg/hostagent/events/watcher.go:52-53,88,
+				// pkg/instance/start.go:408-410,434-438).
+				return nil
+			}
 			return errNoEvent("running")
 		case werr := <-waitCh:
 			// Drain the remaining events once more before reporting.

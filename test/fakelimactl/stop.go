@@ -14,12 +14,9 @@ import (
 )
 
 func stopAction(f *parsedFlags) error {
-	if len(f.args) > 1 {
-		return fmt.Errorf("accepts at most 1 arg(s), received %d", len(f.args))
-	}
-	name := "default"
-	if len(f.args) == 1 {
-		name = f.args[0]
+	name, err := instanceArg(f)
+	if err != nil {
+		return err
 	}
 	inst, err := inspect(name)
 	if err != nil {
@@ -27,9 +24,12 @@ func stopAction(f *parsedFlags) error {
 	}
 	if f.bool("force") {
 		stopForcibly(inst)
-		return nil
+	} else if err := stopGracefully(inst); err != nil {
+		return err
 	}
-	return stopGracefully(inst)
+	// After a stop that succeeded, even a forced one (Lima v1.2.2
+	// cmd/limactl/stop.go:45-52; v2.2.0 the same).
+	return reconcileNetworks()
 }
 
 // stopGracefully mirrors instance.StopGracefully@v1.2.2.
@@ -133,11 +133,14 @@ func deleteAction(f *parsedFlags) error {
 		return errors.New("requires at least 1 arg(s), only received 0")
 	}
 	force := f.bool("force")
+	var errs []error
 	for _, name := range f.args {
 		inst, err := inspect(name)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				warnf("Ignoring non-existent instance %s", q(name))
+				if err := missingInstance(name); err != nil {
+					errs = append(errs, err)
+				}
 				continue
 			}
 			return err
@@ -155,7 +158,12 @@ func deleteAction(f *parsedFlags) error {
 		}
 		infof("Deleted %s (%s)", q(name), q(inst.Dir))
 	}
-	return nil
+	// The network check over what is left (Lima v1.2.2
+	// cmd/limactl/delete.go:62; v2.2.0 :67-70, its error joined to the others).
+	if err := reconcileNetworks(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // runWithTimeout runs cmd, killing it after 5 s.
@@ -172,4 +180,16 @@ func runWithTimeout(cmd *exec.Cmd) error {
 		_ = cmd.Process.Kill()
 		return <-done
 	}
+}
+
+// instanceArg is the one optional instance argument of stop and edit,
+// "default" when absent (cobra's MaximumNArgs(1)).
+func instanceArg(f *parsedFlags) (string, error) {
+	if len(f.args) > 1 {
+		return "", fmt.Errorf("accepts at most 1 arg(s), received %d", len(f.args))
+	}
+	if len(f.args) == 1 {
+		return f.args[0], nil
+	}
+	return "default", nil
 }

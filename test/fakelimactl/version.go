@@ -96,6 +96,12 @@ func sinceFlags(sub string) []flagSpec {
 	if (sub == "start" || sub == "hostagent") && lima.atLeast(2, 0) {
 		out = append(out, flagSpec{long: "progress", kind: boolFlag})
 	}
+	// `edit --start` is 2.0+ (Lima v2.0.0 cmd/limactl/edit.go:40); the
+	// fake never starts from edit, so it is accepted and has no effect
+	// unless true, which is refused.
+	if sub == "edit" && lima.atLeast(2, 0) {
+		out = append(out, flagSpec{long: "start", kind: boolFlag})
+	}
 	return out
 }
 

@@ -144,11 +144,7 @@ func TestPersonalityStopped(t *testing.T) {
 func TestPersonalityBrokenDirectory(t *testing.T) {
 	for _, tc := range versions {
 		t.Run(tc.v, func(t *testing.T) {
-			l := lab.New(t, lab.LimaVersion(tc.v))
-			l.MustLimactl("create", "--name=ok", l.WriteLimaYAML("ok", ""))
-			if err := os.Mkdir(l.InstanceDir("half"), 0o700); err != nil {
-				t.Fatal(err)
-			}
+			l := halfDeletedLab(t, tc.v)
 			// Asking for the names one needs works in every version.
 			if got := one(t, l, "ok"); got["status"] != "Stopped" {
 				t.Errorf("list ok: %v", got)

@@ -25,6 +25,7 @@ func (a *App) commands() []*cobra.Command {
 			fl.BoolVar(&up.Recreate, "recreate", false, "delete the VM and create it again with the current settings (the project's files are kept)")
 			fl.BoolVarP(&up.Yes, "yes", "y", false, "with --recreate: do not ask for confirmation")
 			fl.BoolVar(&up.Keep, "keep", false, "keep this run of the VM up: idle stop leaves it alone until it next stops")
+			fl.BoolVar(&up.NoApply, "no-apply", false, "do not apply changed settings to the VM (which restarts it); only report them (--background implies it)")
 		}),
 		command("stop [project|dir]", "Stop the project's VM", maxOneArg, func(cmd *cobra.Command, args []string) error {
 			return a.app.Stop(cmd.Context(), arg(args))
