@@ -186,5 +186,9 @@ func TestZellijEditorFromProfile(t *testing.T) {
 			t.Fatalf("the EDITOR from ~/.profile never ran; screen:\n%s", tm.Output())
 		}
 	}
+	// The pane runs before the client has taken the terminal over: the
+	// detach keys wait for the client's screen (a CI flake typed them
+	// into the attach script instead).
+	tm.Wait(regexp.QuoteMeta("\x1b[?1049h"), 30*time.Second)
 	detach(t, tm)
 }
