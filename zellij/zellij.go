@@ -21,7 +21,8 @@ func AttachArgv(bin, layout, session string) []string {
 
 // attachScript runs the attach command after its two arguments (the zellij
 // at $1 and the session name $2) with these changes:
-//   - one first attach per session at a time: under a lock in the guest, a
+//   - one first attach per session at a time: under a lock in the guest
+//     (in $XDG_RUNTIME_DIR, else ~/.cache/sysvm: never a shared /tmp), a
 //     session not yet running is created by one attach while any other
 //     waits until it runs (two servers started at once by Zellij 0.45
 //     orphan the first: the second unlinks its socket);
@@ -43,8 +44,9 @@ zellij) PATH="${bin%/*}:$PATH" ;;
 	{ [ -x "$p/zellij" ] || { mkdir -p "$p" && ln -sf "$bin" "$p/zellij"; }; } 2>/dev/null && PATH="$p:$PATH" ;;
 esac
 export PATH
-lock="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/sysvm-zellij-$(id -u)-$name.lock"
-if command -v flock >/dev/null 2>&1 && { true 9>>"$lock"; } 2>/dev/null; then
+dir="${XDG_RUNTIME_DIR:-$HOME/.cache/sysvm}"
+lock="$dir/zellij-$name.lock"
+if command -v flock >/dev/null 2>&1 && { mkdir -p "$dir" && true 9>>"$lock"; } 2>/dev/null; then
 	exec 9>>"$lock"
 	flock -w 60 9
 	if ! listed; then
